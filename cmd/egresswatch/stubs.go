@@ -6,19 +6,11 @@ import (
 	"io"
 )
 
-// Placeholders; each is replaced by its own file (lookup.go, policy.go, replay.go).
-
+// notYet stands in for a subcommand whose file (stub_NAME.go) has not been
+// replaced by the real one yet.
 func notYet(name string) func(context.Context, []string, io.Writer, io.Writer) int {
 	return func(_ context.Context, _ []string, _, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "egresswatch %s: not built yet\n", name)
 		return 2
 	}
 }
-
-var (
-	cmdReplay  = notYet("replay")
-	cmdLookup  = notYet("lookup")
-	cmdGeo     = notYet("geo")
-	cmdPolicy  = notYet("policy")
-	cmdCatalog = notYet("catalog")
-)

@@ -1,0 +1,4 @@
+package main
+
+// Delete this file when cmdCatalog is written.
+var cmdCatalog = notYet("catalog")

@@ -1,0 +1,4 @@
+package main
+
+// Delete this file when cmdGeo is written.
+var cmdGeo = notYet("geo")

@@ -1,0 +1,4 @@
+package main
+
+// Delete this file when cmdLookup is written.
+var cmdLookup = notYet("lookup")

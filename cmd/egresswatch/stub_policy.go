@@ -1,0 +1,4 @@
+package main
+
+// Delete this file when cmdPolicy is written.
+var cmdPolicy = notYet("policy")

@@ -1,0 +1,4 @@
+package main
+
+// Delete this file when cmdReplay is written.
+var cmdReplay = notYet("replay")
