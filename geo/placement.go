@@ -22,6 +22,12 @@ type Placement struct {
 
 	Cloud Cloud
 
+	// Internal is set for addresses that are not public internet
+	// destinations (RFC 1918, ULA, loopback, link-local, CGNAT, multicast,
+	// documentation and reserved ranges). Such placements are also
+	// Indeterminate, with Reason naming the range.
+	Internal bool
+
 	// Indeterminate is set when the address cannot honestly be placed in
 	// one country (anycast, global cloud ranges, no data); Reason says why.
 	Indeterminate bool
@@ -32,7 +38,11 @@ type Placement struct {
 type Cloud struct {
 	Provider string // ECS cloud.provider: aws, azure, gcp, oracle, cloudflare
 	Region   string // provider's region name, e.g. eu-west-2; "" for global ranges
-	Service  string // provider's service name, e.g. EC2, AzureCloud
-	Country  string // region's country from the built-in table
-	Source   string // file the range came from
+	// Zone is the AWS network border group (Local or Wavelength Zone) when
+	// it differs from Region, e.g. af-south-1-los-1 (Lagos) in af-south-1
+	// (Cape Town). Country is the zone's country then, not the region's.
+	Zone    string
+	Service string // provider's service name, e.g. EC2, AzureCloud
+	Country string // region's country from the built-in table
+	Source  string // file the range came from
 }

@@ -1,0 +1,184 @@
+package geo
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/gaissmai/bart"
+)
+
+// rangeDB is an ip-location-db range CSV loaded into a prefix trie. Two
+// layouts exist, told apart by their column count: 3 columns
+// (start,end,country_code) and 4 columns (start,end,asn,organisation).
+// Ranges are inclusive; they are split into CIDR prefixes on load.
+type rangeDB struct {
+	path    string
+	source  string
+	country bool // 3-column layout
+	trie    bart.Table[uint32]
+	vals    []geoAnswer
+}
+
+// errNotRangeCSV is returned for CSV files that are not ip-location-db
+// range files (for example the -num variants, whose ends are integers).
+var errNotRangeCSV = errors.New("not an ip-location-db range CSV (start_ip,end_ip,...)")
+
+func openRangeCSV(path string) (*rangeDB, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("range csv: %w", err)
+	}
+	defer f.Close()
+	db := &rangeDB{path: path,
+		source: "ip-location-db:" + strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))}
+	if err := db.read(f); err != nil {
+		return nil, fmt.Errorf("range csv %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func (db *rangeDB) read(r io.Reader) error {
+	cr := csv.NewReader(bufio.NewReaderSize(r, 1<<16))
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	index := map[geoAnswer]uint32{} // interns repeated (asn, org) pairs
+	var prefixes []netip.Prefix
+	for row := 1; ; row++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if row == 1 {
+			switch len(rec) {
+			case 3:
+				db.country = true
+			case 4:
+			default:
+				return fmt.Errorf("row 1: %d columns: %w", len(rec), errNotRangeCSV)
+			}
+		}
+		want := 4
+		if db.country {
+			want = 3
+		}
+		if len(rec) != want {
+			return fmt.Errorf("row %d: %d columns, want %d", row, len(rec), want)
+		}
+		start, err1 := netip.ParseAddr(rec[0])
+		end, err2 := netip.ParseAddr(rec[1])
+		if err1 != nil || err2 != nil || start.Is4() != end.Is4() || end.Less(start) {
+			if row == 1 {
+				return errNotRangeCSV
+			}
+			return fmt.Errorf("row %d: bad range %q-%q", row, rec[0], rec[1])
+		}
+		var v geoAnswer
+		if db.country {
+			v.country = strings.ToUpper(rec[2])
+		} else {
+			n, err := strconv.ParseUint(rec[2], 10, 32)
+			if err != nil {
+				return fmt.Errorf("row %d: asn %q: %w", row, rec[2], err)
+			}
+			v.asn, v.org = uint32(n), rec[3]
+		}
+		i, ok := index[v]
+		if !ok {
+			v.org = strings.Clone(v.org) // rec is reused
+			v.country = strings.Clone(v.country)
+			i = uint32(len(db.vals))
+			index[v] = i
+			db.vals = append(db.vals, v)
+		}
+		prefixes = rangePrefixes(start, end, prefixes[:0])
+		for _, p := range prefixes {
+			db.trie.Insert(p, i)
+		}
+	}
+	return nil
+}
+
+func (db *rangeDB) lookup(a netip.Addr, r *geoAnswer) {
+	if i, ok := db.trie.Lookup(a); ok {
+		v := db.vals[i]
+		if db.country {
+			r.country = v.country
+		} else {
+			r.asn, r.org = v.asn, v.org
+		}
+	}
+}
+
+// rangePrefixes appends the CIDR prefixes that exactly cover the inclusive
+// range start..end (same family, start <= end).
+func rangePrefixes(start, end netip.Addr, dst []netip.Prefix) []netip.Prefix {
+	bitLen := start.BitLen()
+	for {
+		// The block at start can be at most as large as start's alignment.
+		l := bitLen - trailingZeros(start)
+		for ; l < bitLen; l++ {
+			if !end.Less(lastAddr(netip.PrefixFrom(start, l))) {
+				break // the whole block fits in the range
+			}
+		}
+		p := netip.PrefixFrom(start, l)
+		dst = append(dst, p)
+		last := lastAddr(p)
+		if last == end {
+			return dst
+		}
+		start = last.Next()
+		if !start.IsValid() {
+			return dst
+		}
+	}
+}
+
+// trailingZeros counts the zero bits at the end of a's address.
+func trailingZeros(a netip.Addr) int {
+	if a.Is4() {
+		b := a.As4()
+		n := bits.TrailingZeros32(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
+		return n
+	}
+	b := a.As16()
+	var lo, hi uint64
+	for i := 0; i < 8; i++ {
+		hi = hi<<8 | uint64(b[i])
+		lo = lo<<8 | uint64(b[i+8])
+	}
+	if lo != 0 {
+		return bits.TrailingZeros64(lo)
+	}
+	return 64 + bits.TrailingZeros64(hi) // 128 for ::
+}
+
+// lastAddr returns the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Addr()
+	if a.Is4() {
+		b := a.As4()
+		v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		if p.Bits() < 32 {
+			v |= 1<<(32-p.Bits()) - 1
+		}
+		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	}
+	b := a.As16()
+	for i := p.Bits(); i < 128; i++ {
+		b[i/8] |= 1 << (7 - i%8)
+	}
+	return netip.AddrFrom16(b)
+}

@@ -1,0 +1,31 @@
+// Package geo places destination addresses: where an address is (country,
+// ISO 3166-1 alpha-2), who runs it (ASN and organisation), and whether it is
+// in a cloud provider's published range (provider, region, service) — with
+// the source of every fact.
+//
+// Data comes from GeoIP databases (MaxMind GeoIP2/GeoLite2 Country, City,
+// ASN, ISP; DB-IP Lite; the ip-location-db country and ASN MMDBs and range
+// CSVs) and from the providers' own range files (AWS ip-ranges.json, Azure
+// Service Tags, Google cloud.json, Oracle public_ip_ranges.json, Cloudflare
+// lists, RFC 8805 geofeeds). A database's kind comes from its metadata,
+// never its file name.
+//
+// Precedence: a cloud range with a region wins over GeoIP, because GeoIP
+// routinely places cloud addresses in the provider's home country; the GeoIP
+// answer is kept beside it (Placement.GeoIPCountry) so a disagreement shows.
+// Ranges the provider publishes without a region (AWS GLOBAL, Google global,
+// Azure tags without region, Cloudflare anycast) and GeoIP anycast networks
+// are Indeterminate, never guessed. Internal addresses (RFC 1918, ULA,
+// loopback, link-local, CGNAT, multicast) are Internal and Indeterminate.
+//
+// Use:
+//
+//	db, err := geo.Open(geo.Options{GeoIP: files, CloudDir: dir})
+//	c := geo.NewCache(db, 4096) // one per worker
+//	p := c.Lookup(addr)         // 0 allocations on a hit
+//
+// DB is safe for concurrent use and Reload swaps all data atomically;
+// databases are read into memory, not mapped, so an old generation stays
+// valid until the last lookup using it returns. Cache is per worker and not
+// safe for concurrent use.
+package geo
