@@ -355,3 +355,15 @@ func decodePacketNumber(expected int64, truncated uint64, bits int) int64 {
 	}
 	return candidate
 }
+
+// InitialDCID returns the Destination Connection ID of the first packet of a datagram
+// that LooksLikeInitial, aliasing the datagram. A caller that keeps a flow after its
+// ClientHello completed can use it to tell a retransmission of the same attempt (same
+// DCID) from a new attempt on the same 5-tuple.
+func InitialDCID(datagram []byte) ([]byte, bool) {
+	if !LooksLikeInitial(datagram) {
+		return nil, false
+	}
+	n := int(datagram[5])
+	return datagram[6 : 6+n : 6+n], true
+}
