@@ -135,7 +135,7 @@ func TestPcap(t *testing.T) {
 func multiSection() ([]pcaptest.Section, []wantFrame) {
 	p := samplePackets()
 	bin10 := time.Unix(1600000000, 1953125) // 2/1024 s: exact at 2^-10
-	pico := time.Unix(1e7, 123456789)        // 10^-12 ticks overflow 64 bits after 1970-08
+	pico := time.Unix(1e7, 123456789)       // 10^-12 ticks overflow 64 bits after 1970-08
 	sections := []pcaptest.Section{
 		{
 			Order: binary.LittleEndian,
