@@ -177,7 +177,7 @@ func TestGeoIPKeptBesideCloud(t *testing.T) {
 func TestMaxMindTestDatabases(t *testing.T) {
 	dir := shared(t)
 	for _, tt := range []struct {
-		db, ip               string
+		db, ip              string
 		country, registered string
 		asn                 uint32
 		org                 string

@@ -113,7 +113,7 @@ func main() {
 	csvs := map[string]string{
 		"asn-ranges.csv": "1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n" +
 			"81.2.69.0,81.2.69.255,20712,Andrews & Arnold Ltd\n" +
-			"100.100.1.5,100.100.3.17,64500,Odd Range Ltd\n" +
+			"45.100.1.5,45.100.3.17,64500,Odd Range Ltd\n" +
 			"2001:67c::,2001:67c:ffff:ffff:ffff:ffff:ffff:ffff,559,SWITCH\n",
 		// ip-location-db country CSV: start,end,country_code.
 		"country-ranges.csv": "81.2.69.0,81.2.69.255,GB\n" +

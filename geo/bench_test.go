@@ -1,0 +1,107 @@
+package geo
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// benchAddrs returns n public-looking addresses, a quarter of them IPv6.
+func benchAddrs(n int) []netip.Addr {
+	r := rand.New(rand.NewPCG(1, 2))
+	out := make([]netip.Addr, 0, n)
+	for len(out) < n {
+		if len(out)%4 == 3 {
+			var b [16]byte
+			b[0], b[1] = 0x26, 0x00|byte(r.IntN(16))
+			for i := 2; i < 16; i++ {
+				b[i] = byte(r.Uint32())
+			}
+			out = append(out, netip.AddrFrom16(b))
+			continue
+		}
+		v := r.Uint32()
+		a := netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+		if internalReason(a) == "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func benchDB(b *testing.B) *DB {
+	dir := shared(b)
+	db, err := Open(Options{GeoIP: []string{mmTest(dir, "GeoIP2-Country-Test.mmdb"), mmTest(dir, "GeoLite2-ASN-Test.mmdb")},
+		CloudDir: filepath.Join(dir, "cloud")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+// BenchmarkLookupCold is DB.Lookup without a cache: trie, MMDB and
+// decoding on every call.
+func BenchmarkLookupCold(b *testing.B) {
+	db := benchDB(b)
+	addrs := benchAddrs(1 << 14)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		db.Lookup(addrs[i&(len(addrs)-1)])
+		i++
+	}
+}
+
+// BenchmarkLookupCloudHit is DB.Lookup on an address in a cloud range.
+func BenchmarkLookupCloudHit(b *testing.B) {
+	db := benchDB(b)
+	a := netip.MustParseAddr("3.8.0.1")
+	b.ReportAllocs()
+	for b.Loop() {
+		db.Lookup(a)
+	}
+}
+
+// BenchmarkCacheHit is Cache.Lookup over a working set that fits.
+func BenchmarkCacheHit(b *testing.B) {
+	db := benchDB(b)
+	addrs := benchAddrs(256)
+	c := NewCache(db, 4096)
+	for _, a := range addrs {
+		c.Lookup(a)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c.Lookup(addrs[i&255])
+		i++
+	}
+}
+
+// BenchmarkLoadCloud loads all provider files and reports the heap the
+// merged range table keeps.
+func BenchmarkLoadCloud(b *testing.B) {
+	dir := filepath.Join(shared(b), "cloud")
+	b.ReportAllocs()
+	var keep *cloudTable
+	var ranges int
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		files, err := loadCloudDir(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		keep = newCloudTable(files)
+		files = nil
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MiB-table")
+		ranges = len(keep.entries)
+	}
+	b.ReportMetric(float64(ranges), "prefixes")
+	runtime.KeepAlive(keep)
+}
