@@ -11,6 +11,7 @@ type builtinService struct {
 	hosts   []string
 	asns    []uint32
 	cidrs   []string
+	edge    bool // domains also match inside CDN edge names (see serviceIndex)
 }
 
 // tiktokDomains are TikTok's own registrable domains, API and CDN hosts
@@ -69,12 +70,14 @@ func builtinServices() []builtinService {
 			name:    "tiktok",
 			source:  "TikTok and Douyin domains by hand; ASNs 138699 TIKTOK PTE. LTD., 11983 TikTok U.S. Data Security Inc., 396986 Bytedance Inc. (RIR whois)",
 			domains: tiktokDomains,
+			edge:    true,
 			asns:    []uint32{138699, 11983, 396986},
 		},
 		{
 			name:    "bytedance",
 			source:  "all ByteDance-group domains by hand (superset of tiktok); ASNs 396986, 138699, 11983, 150436 Byteplus Pte. Ltd., 137718 Beijing Volcano Engine Technology Co., Ltd. (RIR whois)",
 			domains: bytedance,
+			edge:    true,
 			asns:    []uint32{396986, 138699, 11983, 150436, 137718},
 		},
 		{

@@ -19,6 +19,16 @@ type serviceIndex struct {
 	asn    map[uint32]bitset
 	addr   map[netip.Addr]bitset
 	nets   []prefixIndex
+
+	// CDN edge names: a CDN names the edge host for a customer's
+	// tiktokcdn.com by appending its own suffix (tiktokcdn.com.edgesuite.net,
+	// v16.tiktokcdn.com.c.bytefcdn-oversea.com). For built-in sensitive
+	// services (never for except lists or the file's services, where it
+	// would let windowsupdate.com.evil.example through) a domain also
+	// matches when it appears label-aligned inside a longer name. edgeFirst
+	// holds the first labels of those domains, as a cheap filter.
+	edge      map[string]bitset
+	edgeFirst map[string]struct{}
 }
 
 func newServiceIndex() serviceIndex {
@@ -27,11 +37,21 @@ func newServiceIndex() serviceIndex {
 		exact:  map[string]bitset{},
 		asn:    map[uint32]bitset{},
 		addr:   map[netip.Addr]bitset{},
+
+		edge:      map[string]bitset{},
+		edgeFirst: map[string]struct{}{},
 	}
 }
 
-func (x *serviceIndex) add(i int, s *ServiceSpec) {
+func (x *serviceIndex) add(i int, s *ServiceSpec, edge bool) {
 	for _, d := range s.Domains {
+		if edge {
+			b := x.edge[d]
+			b.set(i)
+			x.edge[d] = b
+			first, _, _ := strings.Cut(d, ".")
+			x.edgeFirst[first] = struct{}{}
+		}
 		b := x.suffix[d]
 		b.set(i)
 		x.suffix[d] = b
@@ -75,6 +95,9 @@ func (x *serviceIndex) match(name []byte, dst netip.Addr, asn uint32, out *bitse
 			}
 			s = s[i+1:]
 		}
+		if len(x.edge) > 0 {
+			x.matchEdge(name, out)
+		}
 	}
 	if asn != 0 {
 		if b, ok := x.asn[asn]; ok {
@@ -91,6 +114,32 @@ func (x *serviceIndex) match(name []byte, dst netip.Addr, asn uint32, out *bitse
 				out.set(n.idx)
 			}
 		}
+	}
+}
+
+// matchEdge finds edge domains inside name, followed by at least one more
+// label: for each label whose text starts an edge domain, it tries the
+// label-aligned runs that begin there.
+func (x *serviceIndex) matchEdge(name []byte, out *bitset) {
+	for start := 0; start < len(name); {
+		end := bytes.IndexByte(name[start:], '.')
+		if end < 0 {
+			return
+		}
+		end += start
+		if _, ok := x.edgeFirst[string(name[start:end])]; ok {
+			for j := end; j < len(name); {
+				k := bytes.IndexByte(name[j+1:], '.')
+				if k < 0 {
+					break
+				}
+				j += 1 + k
+				if b, ok := x.edge[string(name[start:j])]; ok {
+					out.or(&b)
+				}
+			}
+		}
+		start = end + 1
 	}
 }
 

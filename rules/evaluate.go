@@ -147,11 +147,7 @@ func (p *Policy) Evaluate(in *Input, dst []Match) []Match {
 			m.Severity = r.Severity.warn()
 		}
 		m.DstService = p.firstService(&svcs)
-		for i, g := range p.groups {
-			if groups.has(i) && r.from.has(i) {
-				m.Groups = append(m.Groups, g.Name)
-			}
-		}
+		m.Groups = p.matchedGroups(&groups, &r.from)
 		dst = append(dst, m)
 	}
 	return dst
@@ -219,4 +215,28 @@ func (m *Match) Message(in *Input) string {
 	b.WriteString(m.Rule.Name)
 	b.WriteString(".")
 	return b.String()
+}
+
+// matchedGroups names the groups in both sets. A single group (the usual
+// case) is a sub-slice of the policy's name list, so it does not allocate.
+func (p *Policy) matchedGroups(a, b *bitset) []string {
+	var out []string
+	first, n := -1, 0
+	for i := range p.groups {
+		if a.has(i) && b.has(i) {
+			if n == 0 {
+				first = i
+			}
+			n++
+		}
+	}
+	if n == 1 {
+		return p.groupNames[first : first+1 : first+1]
+	}
+	for i, name := range p.groupNames {
+		if a.has(i) && b.has(i) {
+			out = append(out, name)
+		}
+	}
+	return out
 }

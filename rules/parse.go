@@ -418,7 +418,7 @@ func (p *parser) parse(data []byte, cats []*Catalog) *Policy {
 	}
 	for i, s := range pol.services {
 		if i < maxSets {
-			pol.svc.add(i, &s.Spec)
+			pol.svc.add(i, &s.Spec, s.builtin && s.edge)
 		}
 	}
 	return pol
@@ -568,6 +568,7 @@ func (p *parser) groups(pol *Policy, n *yaml.Node) {
 			continue
 		}
 		pol.groups = append(pol.groups, g)
+		pol.groupNames = append(pol.groupNames, g.Name)
 		for _, c := range g.CIDRs {
 			pol.groupCIDRs = append(pol.groupCIDRs, prefixIndex{c, idx})
 		}
@@ -594,7 +595,7 @@ func (p *parser) groups(pol *Policy, n *yaml.Node) {
 func (p *parser) services(pol *Policy, n *yaml.Node, cats []*Catalog) {
 	byName := map[string]*Service{}
 	for _, b := range builtinServices() {
-		s := &Service{Name: b.name, Source: "builtin: " + b.source, builtin: true,
+		s := &Service{Name: b.name, Source: "builtin: " + b.source, builtin: true, edge: b.edge,
 			Spec: ServiceSpec{ASNs: b.asns}}
 		for _, d := range b.domains {
 			a, err := p.conv.domain(d)

@@ -190,6 +190,7 @@ type Service struct {
 	Spec    ServiceSpec
 	builtin bool
 	hidden  bool // a rule's except list
+	edge    bool // built-in domains also match inside CDN edge names
 }
 
 // Group is a named set of devices.
@@ -219,6 +220,7 @@ type Policy struct {
 	services      []*Service
 	Rules         []*Rule
 
+	groupNames []string
 	groupCIDRs []prefixIndex
 	groupVLAN  map[uint16]bitset
 	groupMAC   map[[6]byte]bitset // full MACs
