@@ -109,7 +109,8 @@ func readUDP(t testing.TB, path string) []udpDatagram {
 // hello is one recovered ClientHello.
 type hello struct {
 	frame int
-	key   string // "src dst dport sni", the fields the truth files carry
+	key   string // "frame N: src dst dport sni", the fields the truth files carry
+	dcid  []byte
 	raw   []byte
 }
 
@@ -158,6 +159,7 @@ func collectHellos(t testing.TB, dgs []udpDatagram) (hellos []hello, errs map[er
 		hellos = append(hellos, hello{
 			frame: d.frame,
 			key:   fmt.Sprintf("frame %d: %s %s %d %s", d.frame, d.src.Addr(), d.dst.Addr(), d.dst.Port(), sni),
+			dcid:  bytes.Clone(res.DCID),
 			raw:   bytes.Clone(res.Hello),
 		})
 	}
