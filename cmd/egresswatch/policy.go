@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/egresswatch/egresswatch/rules"
+)
+
+// catalogFlags collects repeatable --catalog FILE or NAME:FILE flags.
+type catalogFlags []string
+
+func (c *catalogFlags) String() string     { return strings.Join(*c, ",") }
+func (c *catalogFlags) Set(v string) error { *c = append(*c, v); return nil }
+
+// load reads every catalogue named on the command line.
+func (c catalogFlags) load() ([]*rules.Catalog, error) {
+	var cats []*rules.Catalog
+	for _, arg := range c {
+		cat, err := rules.LoadCatalog(arg)
+		if err != nil {
+			return nil, err
+		}
+		cats = append(cats, cat)
+	}
+	return cats, nil
+}
+
+// cmdPolicy: egresswatch policy check [--catalog FILE]... FILE...
+// and egresswatch policy default.
+func cmdPolicy(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	usage := func() int {
+		fmt.Fprintln(stderr, "usage: egresswatch policy check [--catalog [NAME:]FILE]... FILE...")
+		fmt.Fprintln(stderr, "       egresswatch policy default")
+		return 2
+	}
+	if len(args) == 0 {
+		return usage()
+	}
+	switch args[0] {
+	case "default":
+		if len(args) != 1 {
+			return usage()
+		}
+		if _, err := stdout.Write(rules.DefaultYAML()); err != nil {
+			fmt.Fprintf(stderr, "egresswatch policy default: %v\n", err)
+			return 1
+		}
+		return 0
+	case "check":
+		fs := flag.NewFlagSet("policy check", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		var catalogs catalogFlags
+		fs.Var(&catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			return usage()
+		}
+		cats, err := catalogs.load()
+		if err != nil {
+			fmt.Fprintf(stderr, "egresswatch policy check: %v\n", err)
+			return 2
+		}
+		code := 0
+		for _, file := range fs.Args() {
+			p, err := rules.LoadWith(file, cats...)
+			if err != nil {
+				fmt.Fprintln(stderr, err)
+				var perr *rules.Error
+				if errors.As(err, &perr) {
+					fmt.Fprintf(stderr, "%s: %d error(s)\n", file, strings.Count(err.Error(), "\n")+1)
+				}
+				code = 2
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: ok: %d rules, %d groups, %d services, suppress %v\n",
+				file, len(p.Rules), len(p.AllGroups()), len(p.AllServices()), p.Suppress)
+		}
+		return code
+	}
+	return usage()
+}

@@ -1,4 +1,0 @@
-package main
-
-// Delete this file when cmdPolicy is written.
-var cmdPolicy = notYet("policy")
