@@ -143,10 +143,15 @@ func Assemble(stream []byte, scratch []byte) (msg []byte, status Status, need in
 			break
 		}
 		if len(frag) < recLen {
-			// The record itself is cut short.
-			need = recLen - len(frag)
-			if msgLen > have+need {
-				need += RecordHeaderLen + msgLen - have - need
+			// The record itself is cut short; the message may end inside it.
+			remaining := recLen - len(frag)
+			switch {
+			case msgLen < 0:
+				need = min(remaining, handshakeHeaderLen-have)
+			case msgLen-have <= remaining:
+				need = msgLen - have
+			default:
+				need = remaining + RecordHeaderLen + msgLen - have - remaining
 			}
 			return nil, StatusNeedMore, need
 		}

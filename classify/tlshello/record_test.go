@@ -59,7 +59,10 @@ func mustParse(t *testing.T, msg []byte) *ClientHello {
 func TestAssembleNeedExact(t *testing.T) {
 	msg := generatedHellos(t)[0].msg
 	stream := frame(msg, len(msg))
-	for _, n := range []int{RecordHeaderLen, RecordHeaderLen + 4, 517, len(stream) - 1} {
+	if _, st, need := Assemble(stream[:RecordHeaderLen], nil); st != StatusNeedMore || need != 4 {
+		t.Errorf("header only: status %v need %d, want need-more 4 (the handshake header)", st, need)
+	}
+	for _, n := range []int{RecordHeaderLen + 4, 517, len(stream) - 1} {
 		_, st, need := Assemble(stream[:n], nil)
 		if st != StatusNeedMore || need != len(stream)-n {
 			t.Errorf("prefix %d: status %v need %d, want need-more %d", n, st, need, len(stream)-n)
