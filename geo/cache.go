@@ -1,8 +1,11 @@
 package geo
 
-import "net/netip"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
-// Cache is a small direct-mapped placement cache for one worker. It is not
+// Cache is a small two-way set-associative placement cache for one worker. It is not
 // safe for concurrent use: give each worker its own. A hit costs a hash and
 // a compare and does not allocate. The cache notices DB.Reload and starts
 // empty again.
@@ -15,9 +18,10 @@ type Cache struct {
 }
 
 type cacheSlot struct {
-	addr netip.Addr
-	used bool
-	p    Placement
+	addr   netip.Addr
+	used   bool
+	recent bool
+	p      Placement
 }
 
 // NewCache returns a cache of at least size entries (rounded up to a power
@@ -36,14 +40,28 @@ func (c *Cache) Lookup(a netip.Addr) Placement {
 		clear(c.slots)
 		c.st = s
 	}
-	slot := &c.slots[hashAddr(a)&c.mask]
-	if slot.used && slot.addr == a {
+	// Two-way set: slots i and i^1. A hit marks its slot recent; a miss
+	// replaces the slot that is not.
+	i := hashAddr(a) & c.mask
+	s0, s1 := &c.slots[i], &c.slots[i^1]
+	switch {
+	case s0.used && s0.addr == a:
 		c.hits++
-		return slot.p
+		s0.recent, s1.recent = true, false
+		return s0.p
+	case s1.used && s1.addr == a:
+		c.hits++
+		s1.recent, s0.recent = true, false
+		return s1.p
 	}
 	c.misses++
-	slot.addr, slot.used, slot.p = a, true, c.st.lookup(a)
-	return slot.p
+	victim, other := s0, s1
+	if s0.recent {
+		victim, other = s1, s0
+	}
+	victim.addr, victim.used, victim.recent, victim.p = a, true, true, c.st.lookup(a)
+	other.recent = false
+	return victim.p
 }
 
 // Stats returns the number of hits and misses so far.
@@ -53,11 +71,7 @@ func (c *Cache) Stats() (hits, misses uint64) { return c.hits, c.misses }
 // number.
 func hashAddr(a netip.Addr) uint64 {
 	b := a.As16()
-	var hi, lo uint64
-	for i := 0; i < 8; i++ {
-		hi = hi<<8 | uint64(b[i])
-		lo = lo<<8 | uint64(b[i+8])
-	}
+	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 	h := (hi ^ lo*0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
 	return h ^ h>>31
 }

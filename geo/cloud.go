@@ -330,8 +330,21 @@ func newCloudTable(files []cloudFile) *cloudTable {
 	// Deterministic order: files sorted by source, so ties keep the same
 	// winner whatever the directory order.
 	sort.Slice(files, func(i, j int) bool { return files[i].source < files[j].source })
+	// Intern the strings: a provider file repeats a few dozen region and
+	// service names across tens of thousands of prefixes.
+	strs := map[string]string{}
+	intern := func(s string) string {
+		if v, ok := strs[s]; ok {
+			return v
+		}
+		strs[s] = s
+		return s
+	}
 	for _, f := range files {
 		for _, r := range f.ranges {
+			e := &r.entry
+			e.Provider, e.Region, e.Zone = intern(e.Provider), intern(e.Region), intern(e.Zone)
+			e.Service, e.Country, e.Source = intern(e.Service), intern(e.Country), intern(e.Source)
 			if i, ok := t.trie.Get(r.prefix); ok {
 				if better(r, t.entries[i]) {
 					t.entries[i] = r
