@@ -1,0 +1,86 @@
+package classify
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/egresswatch/egresswatch/flow"
+)
+
+// Result says how far Decode got with a frame.
+type Result uint8
+
+const (
+	ResultUnknown   Result = iota // zero value: not decoded
+	ResultL4                      // TCP or UDP: Packet.Key and Payload are set
+	ResultIP                      // IP without TCP/UDP (ICMP, ESP, ...): addresses set, ports zero
+	ResultFragment                // an IP fragment held for reassembly; nothing to report yet
+	ResultNonIP                   // ARP, LLDP, STP, ...: nothing egresswatch follows
+	ResultMalformed               // a header did not decode; counted in Stats.Malformed
+)
+
+// TunnelKind names an encapsulation the decoder removed.
+type TunnelKind uint8
+
+const (
+	TunnelNone TunnelKind = iota
+	TunnelGRE
+	TunnelERSPAN
+	TunnelVXLAN
+	TunnelGeneve
+	TunnelTeredo
+	TunnelIPinIP // 6in4, 4in4, 4in6, 6in6
+	TunnelGTPU
+)
+
+var tunnelNames = [...]string{"", "gre", "erspan", "vxlan", "geneve", "teredo", "ip-in-ip", "gtp-u"}
+
+func (k TunnelKind) String() string {
+	if int(k) < len(tunnelNames) {
+		return tunnelNames[k]
+	}
+	return "unknown"
+}
+
+// Tunnel records the outermost encapsulation of a packet whose inner
+// packet is what the Packet describes.
+type Tunnel struct {
+	Kind     TunnelKind
+	Src, Dst netip.Addr // outer IP addresses
+	ID       uint32     // VXLAN/Geneve VNI, GRE key, ERSPAN session id
+	HasID    bool
+}
+
+// TCP flag bits as on the wire.
+const (
+	FlagFIN = 0x01
+	FlagSYN = 0x02
+	FlagRST = 0x04
+	FlagPSH = 0x08
+	FlagACK = 0x10
+)
+
+// Packet is the decoded L2–L4 view of one frame. Slices are borrowed (see
+// the package doc).
+type Packet struct {
+	Time    time.Time
+	Seq     uint64 // frame number in its file
+	Path    string // capture file, "" for live
+	WireLen int
+
+	Key flow.Key // as seen on the wire: Src sent this packet
+
+	SrcMAC, DstMAC [6]byte
+	HasMAC         bool
+	VLAN           [2]uint16 // outermost first
+	NVLAN          uint8
+	Tunnel         Tunnel
+
+	TCPFlags uint8
+	TCPSeq   uint32
+	// Payload is the transport payload (TCP or UDP data).
+	Payload []byte
+	// Reassembled is set when the packet was rebuilt from IP fragments;
+	// Seq then names the frame of the last fragment, as tshark does.
+	Reassembled bool
+}

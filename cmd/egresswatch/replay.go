@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/egresswatch/egresswatch/capture"
+	"github.com/egresswatch/egresswatch/pipeline"
+)
+
+func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	events := fs.String("events", "", "write every observation as ECS JSON lines to `FILE` (- for stdout)")
+	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
+	quiet := fs.Bool("q", false, "no summary on stderr")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: egresswatch replay [flags] PATH...")
+		fmt.Fprintln(stderr, "PATH is a pcap or pcapng file (optionally gzip- or zstd-compressed), a directory (read")
+		fmt.Fprintln(stderr, "recursively, in name order) or - for standard input.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+
+	var fileErrs int
+	src, err := capture.OpenAll(fs.Args(), capture.WithErrorHandler(func(err error) {
+		fileErrs++
+		fmt.Fprintf(stderr, "%v\n", err)
+	}))
+	if err != nil {
+		fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
+		return 2
+	}
+	defer src.Close()
+
+	var cfg pipeline.Config
+	if *events != "" {
+		w, closeFn, err := createOutput(*events, stdout)
+		if err != nil {
+			fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
+			return 2
+		}
+		defer closeFn()
+		cfg.Events = w
+	}
+
+	stopBar := startProgress(*progress, stderr, src)
+	start := time.Now()
+	sum, err := pipeline.Run(ctx, src, cfg)
+	stopBar()
+	if !*quiet {
+		printSummary(stderr, sum, len(src.Paths()), fileErrs, time.Since(start))
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
+		return 1
+	}
+	if fileErrs > 0 {
+		return 1
+	}
+	return 0
+}
+
+// createOutput opens an output file, or stdout for "-".
+func createOutput(path string, stdout io.Writer) (io.Writer, func() error, error) {
+	if path == "-" {
+		return stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return f, f.Close, nil
+}
+
+// startProgress draws a byte-based progress bar on stderr while the replay
+// runs, when mode and the terminal allow; it returns the function that
+// stops it.
+func startProgress(mode string, stderr io.Writer, src *capture.Multi) func() {
+	show := mode == "always"
+	if mode == "auto" {
+		if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			show = true
+		}
+	}
+	if !show {
+		return func() {}
+	}
+	_, total := src.Progress()
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription("replay"),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetPredictTime(true),
+	)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				n, _ := src.Progress()
+				_ = bar.Set64(n)
+				_ = bar.Finish()
+				return
+			case <-t.C:
+				n, tot := src.Progress()
+				if tot != bar.GetMax64() {
+					bar.ChangeMax64(tot)
+				}
+				_ = bar.Set64(n)
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
+func printSummary(w io.Writer, s pipeline.Summary, files, fileErrs int, took time.Duration) {
+	d, in := s.Decode, s.Inspect
+	var named []string
+	keys := make([]string, 0, len(s.NamedBy))
+	for k := range s.NamedBy {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var namedTotal uint64
+	for _, k := range keys {
+		named = append(named, fmt.Sprintf("%s %d", k, s.NamedBy[k]))
+		namedTotal += s.NamedBy[k]
+	}
+	fmt.Fprintf(w, "egresswatch: %d file(s), %d with errors; %d packets in %.2fs (%.0f packets/s)\n",
+		files, fileErrs, d.Frames, took.Seconds(), float64(d.Frames)/max(took.Seconds(), 1e-9))
+	fmt.Fprintf(w, "  flows %d (named %d: %s); evicted %d, expired %d\n",
+		s.Flows.Flows, namedTotal, strings.Join(named, ", "), s.Flows.Evicted, s.Flows.Expired)
+	fmt.Fprintf(w, "  dns messages %d, tls hellos %d, quic hellos %d, http requests %d; events written %d\n",
+		in.DNSMessages, in.TLSHellos, in.QUICHellos, in.HTTPRequests, s.Events)
+	fmt.Fprintf(w, "  decode: malformed %d, unknown link type %d, non-IP %d, tunnelled %d, IP fragments %d (reassembled %d, dropped %d)\n",
+		d.Malformed, d.UnknownLink, d.NonIP, d.Tunnelled, d.Fragments, d.Reassembled, d.FragEvicted)
+	fmt.Fprintf(w, "  streams: malformed dns %d, malformed tls %d, buffer overflows %d, out-of-order dropped %d; passive dns %d entries (evicted %d)\n",
+		in.DNSMalformed, in.TLSMalformed, in.StreamOverflow, in.OOODropped, s.Names.Entries, s.Names.Evicted)
+}

@@ -1,0 +1,421 @@
+package output
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/egresswatch/egresswatch/classify"
+	"github.com/egresswatch/egresswatch/flow"
+	"github.com/egresswatch/egresswatch/geo"
+	"github.com/egresswatch/egresswatch/track"
+)
+
+// Dataset names (event.dataset).
+const (
+	DatasetDNS  = "egresswatch.dns"
+	DatasetTLS  = "egresswatch.tls"
+	DatasetHTTP = "egresswatch.http"
+	DatasetQUIC = "egresswatch.quic"
+	DatasetFlow = "egresswatch.flow"
+)
+
+// Writer writes events as ECS JSON lines.
+type Writer struct {
+	w     *bufio.Writer
+	b     builder
+	n     uint64
+	err   error
+	close func() error
+}
+
+// NewWriter returns a Writer on w. Call Flush at the end.
+func NewWriter(w io.Writer) *Writer {
+	return &Writer{w: bufio.NewWriterSize(w, 256<<10)}
+}
+
+// Count returns the number of events written.
+func (w *Writer) Count() uint64 { return w.n }
+
+// Flush writes buffered events and returns the first write error.
+func (w *Writer) Flush() error {
+	if err := w.w.Flush(); err != nil && w.err == nil {
+		w.err = fmt.Errorf("write events: %w", err)
+	}
+	return w.err
+}
+
+func (w *Writer) emit() {
+	if w.err != nil {
+		return
+	}
+	if _, err := w.w.Write(w.b.end()); err != nil {
+		w.err = fmt.Errorf("write events: %w", err)
+		return
+	}
+	w.n++
+}
+
+// Observation writes the event for one DNS message, ClientHello or HTTP
+// request seen in flow f. place is the destination's placement, or nil.
+func (w *Writer) Observation(o *classify.Observation, f *track.Flow, place *geo.Placement) {
+	var ds, proto string
+	switch o.App {
+	case classify.AppDNS:
+		ds, proto = DatasetDNS, "dns"
+	case classify.AppTLS:
+		ds, proto = DatasetTLS, "tls"
+	case classify.AppHTTP:
+		ds, proto = DatasetHTTP, "http"
+	case classify.AppQUIC:
+		ds, proto = DatasetQUIC, "quic"
+	default:
+		return
+	}
+	b := &w.b
+	b.begin()
+	p := o.Packet
+	header(b, ds, p.Time, p.Seq, p.Path, nil)
+	endpoints(b, f, place, false)
+	network(b, f, proto, false)
+	cloud(b, place)
+	switch o.App {
+	case classify.AppDNS:
+		dnsFields(b, o.DNS)
+	case classify.AppTLS, classify.AppQUIC:
+		tlsFields(b, o)
+	case classify.AppHTTP:
+		b.open("url")
+		b.str("domain", o.HTTP.Host)
+		if o.HTTP.Port != 0 {
+			b.uint("port", uint64(o.HTTP.Port))
+		}
+		b.strOpt("original", o.HTTP.Target)
+		b.close()
+		b.open("http")
+		b.open("request")
+		b.str("method", o.HTTP.Method)
+		b.close()
+		b.close()
+	}
+	ours(b, f, place, o)
+	w.emit()
+}
+
+// Flow writes the summary event of a flow that ended.
+func (w *Writer) Flow(f *track.Flow, place *geo.Placement) {
+	b := &w.b
+	b.begin()
+	header(b, DatasetFlow, f.First, f.FirstSeq, f.Path, f)
+	endpoints(b, f, place, true)
+	network(b, f, "", true)
+	cloud(b, place)
+	ours(b, f, place, nil)
+	w.emit()
+}
+
+// header writes @timestamp, event and log. For a flow event (f != nil)
+// event also gets start, end and duration.
+func header(b *builder, dataset string, t time.Time, seq uint64, path string, f *track.Flow) {
+	b.time("@timestamp", t)
+	b.open("event")
+	b.str("kind", "event")
+	b.str("dataset", dataset)
+	b.uint("sequence", seq)
+	if f != nil {
+		b.time("start", f.First)
+		b.time("end", f.Last)
+		b.int("duration", f.Last.Sub(f.First).Nanoseconds())
+	}
+	b.close()
+	if path != "" {
+		b.open("log")
+		b.open("file")
+		b.str("path", path)
+		b.close()
+		b.close()
+	}
+}
+
+// endpoints writes the source and destination objects, each once (a JSON
+// object must not repeat a key); counts adds the flow's byte and packet
+// counts.
+func endpoints(b *builder, f *track.Flow, place *geo.Placement, counts bool) {
+	b.open("source")
+	addrPort(b, f.Key.Src)
+	if f.HasMAC {
+		b.key("mac")
+		b.buf = appendMAC(b.buf, f.SrcMAC)
+	}
+	if counts {
+		b.uint("bytes", f.Bytes[0])
+		b.uint("packets", f.Packets[0])
+	}
+	b.close()
+	b.open("destination")
+	addrPort(b, f.Key.Dst)
+	if counts {
+		b.uint("bytes", f.Bytes[1])
+		b.uint("packets", f.Packets[1])
+	}
+	b.strOpt("domain", f.Name)
+	if place != nil {
+		placeFields(b, place)
+	}
+	b.close()
+}
+
+func addrPort(b *builder, ap netip.AddrPort) {
+	b.key("ip")
+	b.buf = append(b.buf, '"')
+	b.buf = ap.Addr().Unmap().AppendTo(b.buf)
+	b.buf = append(b.buf, '"')
+	if ap.Port() != 0 {
+		b.uint("port", uint64(ap.Port()))
+	}
+}
+
+// placeFields writes destination.geo and destination.as.
+func placeFields(b *builder, p *geo.Placement) {
+	if p.Country != "" || p.RegisteredCountry != "" {
+		b.open("geo")
+		b.strOpt("country_iso_code", p.Country)
+		b.strOpt("registered_country_iso_code", p.RegisteredCountry)
+		b.close()
+	}
+	if p.ASN != 0 || p.ASOrg != "" {
+		b.open("as")
+		if p.ASN != 0 {
+			b.uint("number", uint64(p.ASN))
+		}
+		if p.ASOrg != "" {
+			b.open("organization")
+			b.str("name", p.ASOrg)
+			b.close()
+		}
+		b.close()
+	}
+}
+
+func network(b *builder, f *track.Flow, proto string, counts bool) {
+	b.open("network")
+	if counts {
+		b.uint("bytes", f.Bytes[0]+f.Bytes[1])
+		b.uint("packets", f.Packets[0]+f.Packets[1])
+	}
+	b.str("transport", f.Key.Proto.String())
+	if f.Key.Src.Addr().Is4() || f.Key.Src.Addr().Is4In6() {
+		b.str("type", "ipv4")
+	} else {
+		b.str("type", "ipv6")
+	}
+	b.strOpt("protocol", proto)
+	if f.NVLAN > 0 {
+		b.open("vlan")
+		b.uint("id", uint64(f.VLAN[0]))
+		b.close()
+		if f.NVLAN > 1 {
+			b.open("inner")
+			b.open("vlan")
+			b.uint("id", uint64(f.VLAN[1]))
+			b.close()
+			b.close()
+		}
+	}
+	b.key("community_id")
+	b.buf = append(b.buf, '"')
+	b.buf = flow.AppendCommunityID(b.buf, f.Key, 0)
+	b.buf = append(b.buf, '"')
+	b.close()
+}
+
+func cloud(b *builder, p *geo.Placement) {
+	if p == nil || p.Cloud.Provider == "" {
+		return
+	}
+	b.open("cloud")
+	b.str("provider", p.Cloud.Provider)
+	b.strOpt("region", p.Cloud.Region)
+	if p.Cloud.Service != "" {
+		b.open("service")
+		b.str("name", p.Cloud.Service)
+		b.close()
+	}
+	b.close()
+}
+
+// ours writes the egresswatch.* fields.
+func ours(b *builder, f *track.Flow, p *geo.Placement, o *classify.Observation) {
+	b.open("egresswatch")
+	if f.NameSource != track.NameNone {
+		b.str("name_source", f.NameSource.String())
+	}
+	if o != nil && o.Hello != nil && o.Hello.ECH {
+		b.bool("ech", true)
+	}
+	if o != nil && o.DNS != nil && o.DNS.ECH {
+		b.bool("ech_config", true)
+	}
+	if p != nil {
+		b.open("placement")
+		b.strOpt("source", p.CountrySource)
+		b.strOpt("geoip_country_iso_code", p.GeoIPCountry)
+		b.strOpt("geoip_source", p.GeoIPSource)
+		b.strOpt("as_source", p.ASSource)
+		b.strOpt("cloud_source", p.Cloud.Source)
+		b.bool("indeterminate", p.Indeterminate)
+		b.strOpt("reason", p.Reason)
+		b.close()
+	}
+	if t := f.Tunnel; t.Kind != classify.TunnelNone {
+		b.open("tunnel")
+		b.str("type", t.Kind.String())
+		if t.Src.IsValid() {
+			b.open("source")
+			b.str("ip", t.Src.String())
+			b.close()
+			b.open("destination")
+			b.str("ip", t.Dst.String())
+			b.close()
+		}
+		if t.HasID {
+			b.uint("id", uint64(t.ID))
+		}
+		b.close()
+	}
+	b.close()
+}
+
+func dnsFields(b *builder, m *classify.DNSMessage) {
+	b.open("dns")
+	if m.Response {
+		b.str("type", "answer")
+	} else {
+		b.str("type", "query")
+	}
+	b.uint("id", uint64(m.ID))
+	if m.Opcode != 0 {
+		b.uint("op_code", uint64(m.Opcode))
+	}
+	if m.QName != "" || m.QType != 0 {
+		b.open("question")
+		b.str("name", m.QName)
+		b.str("type", classify.DNSTypeString(m.QType))
+		b.close()
+	}
+	if m.Response {
+		b.str("response_code", classify.DNSRcodeString(m.RCode))
+	}
+	if m.Truncated {
+		b.openArr("header_flags")
+		b.elemStr("TC")
+		b.closeArr()
+	}
+	if len(m.Answers) > 0 {
+		b.openArr("answers")
+		for i := range m.Answers {
+			a := &m.Answers[i]
+			b.elemObj()
+			b.str("name", a.Name)
+			b.str("type", classify.DNSTypeString(a.Type))
+			b.str("data", a.Data)
+			b.uint("ttl", uint64(a.TTL))
+			b.close()
+		}
+		b.closeArr()
+		n := 0
+		for i := range m.Answers {
+			if m.Answers[i].Addr.IsValid() {
+				if n == 0 {
+					b.openArr("resolved_ip")
+				}
+				b.elemStr(m.Answers[i].Addr.String())
+				n++
+			}
+		}
+		if n > 0 {
+			b.closeArr()
+		}
+	}
+	b.close()
+}
+
+func tlsFields(b *builder, o *classify.Observation) {
+	h := o.Hello
+	b.open("tls")
+	if v := maxVersion(h.SupportedVersions, h.Version); v != "" {
+		b.str("version", v)
+		b.str("version_protocol", "tls")
+	}
+	b.open("client")
+	b.strOpt("server_name", h.ServerName)
+	if len(h.ALPN) > 0 {
+		b.openArr("alpn")
+		for _, a := range h.ALPN {
+			b.elemStr(a)
+		}
+		b.closeArr()
+	}
+	if h.JA4 != "" {
+		b.str("ja4", h.JA4)
+	}
+	b.close()
+	if len(h.ALPN) > 0 {
+		b.str("next_protocol", h.ALPN[0])
+	}
+	b.close()
+	if o.App == classify.AppQUIC {
+		b.open("quic")
+		b.key("version")
+		b.buf = append(b.buf, '"', '0', 'x')
+		b.buf = appendHex32(b.buf, o.QUICVersion)
+		b.buf = append(b.buf, '"')
+		b.close()
+	}
+}
+
+func maxVersion(supported []uint16, legacy uint16) string {
+	best := legacy
+	for _, v := range supported {
+		if v&0x0f0f == 0x0a0a { // GREASE
+			continue
+		}
+		if v > best && v <= 0x0304 {
+			best = v
+		}
+	}
+	switch best {
+	case 0x0304:
+		return "1.3"
+	case 0x0303:
+		return "1.2"
+	case 0x0302:
+		return "1.1"
+	case 0x0301:
+		return "1.0"
+	}
+	return ""
+}
+
+func appendHex32(dst []byte, v uint32) []byte {
+	for i := 28; i >= 0; i -= 4 {
+		dst = append(dst, hexDigits[(v>>uint(i))&0xf])
+	}
+	return dst
+}
+
+// appendMAC writes a MAC the way ECS asks: upper-case hex pairs joined by
+// hyphens, as a JSON string.
+func appendMAC(dst []byte, m [6]byte) []byte {
+	const hexUpper = "0123456789ABCDEF"
+	dst = append(dst, '"')
+	for i, c := range m {
+		if i > 0 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hexUpper[c>>4], hexUpper[c&0xf])
+	}
+	return append(dst, '"')
+}
