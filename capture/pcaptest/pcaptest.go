@@ -1,10 +1,3 @@
-// Package pcaptest writes pcap and pcapng files for tests: fixtures made in
-// Go instead of copied captures. It writes what the reader in package
-// capture must accept (both byte orders, microsecond and nanosecond pcap,
-// pcapng with several sections and interfaces, if_tsresol, if_tsoffset,
-// simple and obsolete packet blocks, blocks a reader must skip).
-//
-// It is meant for _test.go files; production code has no use for it.
 package pcaptest
 
 import (
@@ -177,7 +170,8 @@ func writePacket(w io.Writer, o binary.ByteOrder, ifaces []Interface, p Packet) 
 }
 
 // Ticks converts t to the 64-bit timestamp of interface ifc (if_tsresol,
-// if_tsoffset), truncating what the resolution cannot hold.
+// if_tsoffset), truncating what the resolution cannot hold. Times that do
+// not fit in 64 bits at that resolution (after 1970-08 at 10^-12) wrap.
 func Ticks(t time.Time, ifc Interface) uint64 {
 	sec, ns := uint64(t.Unix()-ifc.TSOffset), uint64(t.Nanosecond())
 	res := ifc.TSResol
