@@ -59,13 +59,14 @@ type half struct {
 type Stream struct {
 	half [2]half
 	quic quicState
+	done bool
 }
 
 // Done reports whether nothing more will be learnt from this flow, so the
-// caller can skip Inspect for its remaining packets.
-func (s *Stream) Done() bool {
-	return s.half[0].mode == modeDone && s.half[1].mode == modeDone && s.quic.done()
-}
+// caller can skip Inspect for its remaining packets. QUIC flows stay open
+// to a new connection attempt only while they are not done; UDP flows to
+// DNS never are.
+func (s *Stream) Done() bool { return s.done }
 
 // Release frees the buffers a Stream holds.
 func (s *Stream) Release() { *s = Stream{} }
@@ -93,12 +94,16 @@ func (in *Inspector) Inspect(st *Stream, p *Packet, fromInitiator bool) []Observ
 	switch p.Key.Proto {
 	case flow.UDP:
 		in.udp(st, p, fromInitiator)
+		st.done = st.quic.done && st.quic.conn == nil
 	case flow.TCP:
 		dir := 0
 		if !fromInitiator {
 			dir = 1
 		}
 		in.tcp(&st.half[dir], p)
+		st.done = st.half[0].mode == modeDone && st.half[1].mode == modeDone
+	default:
+		st.done = true
 	}
 	return in.obs
 }

@@ -1,11 +1,60 @@
 package classify
 
-// quicState follows the QUIC Initials of one UDP flow. Filled in when the
-// quic package lands.
+import (
+	"bytes"
+
+	"github.com/egresswatch/egresswatch/classify/quic"
+)
+
+// quicState follows the client Initials of one UDP flow.
 type quicState struct {
-	finished bool
+	conn  *quic.Conn // allocated when the flow's first Initial arrives
+	dcid  []byte     // DCID of the attempt whose ClientHello was reported
+	done  bool       // nothing more to learn: not QUIC, or the hello is reported
+	waits uint8      // long-header datagrams seen before any Initial
 }
 
-func (q *quicState) done() bool { return true }
+// maxQUICWaits bounds how many long-header datagrams (0-RTT packets can
+// overtake the Initial) a flow may send before its first Initial.
+const maxQUICWaits = 8
 
-func (in *Inspector) quicDatagram(st *Stream, p *Packet) {}
+// quicDatagram feeds a client-to-server datagram to the flow's QUIC state.
+// A ClientHello is reported once per connection attempt: after it, the
+// flow is done unless an Initial for a new attempt (another DCID on the
+// same ports) arrives.
+func (in *Inspector) quicDatagram(st *Stream, p *Packet) {
+	q := &st.quic
+	b := p.Payload
+	if q.done {
+		if q.conn == nil || !quic.LooksLikeInitial(b) {
+			return
+		}
+		dcid, ok := quic.InitialDCID(b)
+		if !ok || bytes.Equal(dcid, q.dcid) {
+			return
+		}
+		q.conn.Reset() // a new connection attempt on the same ports
+		q.done = false
+	}
+	if q.conn == nil {
+		if !quic.LooksLikeInitial(b) {
+			if len(b) > 0 && b[0]&0x80 != 0 && q.waits < maxQUICWaits {
+				q.waits++ // a long header, e.g. 0-RTT ahead of its Initial
+				return
+			}
+			q.done = true // not QUIC: nothing to learn from this flow
+			return
+		}
+		q.conn = new(quic.Conn)
+	}
+	res, err := q.conn.Feed(b)
+	if err != nil {
+		in.Stats.QUICUndecrypt++
+	}
+	if !res.Complete {
+		return
+	}
+	q.dcid = append(q.dcid[:0], res.DCID...)
+	q.done = true
+	in.hello(p, res.Hello, AppQUIC, res.Version)
+}

@@ -1,4 +1,0 @@
-package main
-
-// Delete this file when cmdGeo is written.
-var cmdGeo = notYet("geo")

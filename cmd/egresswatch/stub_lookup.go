@@ -1,4 +1,0 @@
-package main
-
-// Delete this file when cmdLookup is written.
-var cmdLookup = notYet("lookup")
