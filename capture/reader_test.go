@@ -610,3 +610,30 @@ func TestNextAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestSkipLargeBlock streams past a 1 MiB non-packet block without
+// buffering it: the buffer stays at its initial size.
+func TestSkipLargeBlock(t *testing.T) {
+	var buf bytes.Buffer
+	if err := pcaptest.WritePcapng(&buf, pcaptest.Section{
+		Interfaces: []pcaptest.Interface{{LinkType: 1}},
+		Packets: []pcaptest.Packet{
+			{Time: t0, Data: []byte{1}},
+			{Data: make([]byte, 1<<20), Kind: pcaptest.Skip},
+			{Time: t0, Data: []byte{2}},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := NewReader(bytes.NewReader(buf.Bytes()), "big", WithMaxPacket(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, err := readAll(t, src)
+	if err != nil || len(frames) != 2 || frames[1].Data[0] != 2 {
+		t.Fatalf("%d frames, %v", len(frames), err)
+	}
+	if n := len(src.(*reader).s.buf); n > initialBuffer {
+		t.Errorf("buffer grew to %d bytes", n)
+	}
+}

@@ -183,33 +183,43 @@ func TestSharedDamaged(t *testing.T) {
 		{"zeek-empty.pcap", 0, -1, ""},
 		{"tcpdump-empty.pcapng", 0, -1, ""},
 	} {
-		t.Run(tt.file, func(t *testing.T) {
-			src, err := OpenFile(filepath.Join(sharedPcaps, tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer src.Close()
-			frames, err := readAll(t, src)
-			if len(frames) != tt.frames {
-				t.Errorf("%d frames, want %d", len(frames), tt.frames)
-			}
-			if tt.offset < 0 {
-				if err != nil {
-					t.Errorf("end: %v, want io.EOF", err)
-				}
-				return
-			}
-			var fe *FormatError
-			if !errors.As(err, &fe) {
-				t.Fatalf("end: %v, want a *FormatError", err)
-			}
-			if fe.Offset != tt.offset || !strings.Contains(err.Error(), tt.errText) {
-				t.Errorf("error %q at offset %d, want %q at %d", err, fe.Offset, tt.errText, tt.offset)
-			}
-			if _, err2 := src.Next(); err2 != err {
-				t.Errorf("Next after error = %v, want the same error again", err2)
-			}
-		})
+		raw, err := os.ReadFile(filepath.Join(sharedPcaps, tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range compressions { // offsets count in the uncompressed stream
+			t.Run(tt.file+"/"+c.name, func(t *testing.T) {
+				checkDamaged(t, c.wrap(t, raw), tt.file, tt.frames, tt.offset, tt.errText)
+			})
+		}
+	}
+}
+
+func checkDamaged(t *testing.T, raw []byte, file string, nframes int, offset int64, errText string) {
+	t.Helper()
+	src, err := NewReader(bytes.NewReader(raw), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, err := readAll(t, src)
+	if len(frames) != nframes {
+		t.Errorf("%d frames, want %d", len(frames), nframes)
+	}
+	if offset < 0 {
+		if err != nil {
+			t.Errorf("end: %v, want io.EOF", err)
+		}
+		return
+	}
+	var fe *FormatError
+	if !errors.As(err, &fe) {
+		t.Fatalf("end: %v, want a *FormatError", err)
+	}
+	if fe.Offset != offset || !strings.Contains(err.Error(), errText) {
+		t.Errorf("error %q at offset %d, want %q at %d", err, fe.Offset, errText, offset)
+	}
+	if _, err2 := src.Next(); err2 != err {
+		t.Errorf("Next after error = %v, want the same error again", err2)
 	}
 }
 
