@@ -637,3 +637,41 @@ func TestSkipLargeBlock(t *testing.T) {
 		t.Errorf("buffer grew to %d bytes", n)
 	}
 }
+
+// TestPcapModified reads the "modified" pcap of Kuznetzov's patched
+// libpcap (magic 0xa1b2cd34): 24-byte record headers with ifindex,
+// protocol and packet type after the usual 16 bytes.
+func TestPcapModified(t *testing.T) {
+	le := binary.LittleEndian
+	b := le.AppendUint32(nil, 0xa1b2cd34)
+	b = le.AppendUint16(b, 2)
+	b = le.AppendUint16(b, 4)
+	b = append(b, make([]byte, 8)...)
+	b = le.AppendUint32(b, 65535)
+	b = le.AppendUint32(b, uint32(layers.LinkTypeEthernet))
+	for i, data := range [][]byte{{0xaa, 0xbb}, {0xcc}} {
+		b = le.AppendUint32(b, 1700000000+uint32(i))
+		b = le.AppendUint32(b, 250000)
+		b = le.AppendUint32(b, uint32(len(data)))
+		b = le.AppendUint32(b, 60)
+		b = le.AppendUint32(b, 2)      // ifindex
+		b = le.AppendUint16(b, 0x0800) // protocol
+		b = append(b, 0, 0)            // packet type, padding
+		b = append(b, data...)
+	}
+	src, err := NewReader(bytes.NewReader(b), "mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, err := readAll(t, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareFrames(t, frames, []wantFrame{
+		{[]byte{0xaa, 0xbb}, time.Unix(1700000000, 250000000), 60, layers.LinkTypeEthernet},
+		{[]byte{0xcc}, time.Unix(1700000001, 250000000), 60, layers.LinkTypeEthernet},
+	}, "mod")
+	if frames[1].Offset != 24+24+2 {
+		t.Errorf("second frame at offset %d, want 50", frames[1].Offset)
+	}
+}
