@@ -9,6 +9,8 @@ import (
 	"github.com/egresswatch/egresswatch/capture"
 	"github.com/egresswatch/egresswatch/classify"
 	"github.com/egresswatch/egresswatch/output"
+	"github.com/egresswatch/egresswatch/report"
+	"github.com/egresswatch/egresswatch/rules"
 	"github.com/egresswatch/egresswatch/track"
 )
 
@@ -25,7 +27,16 @@ type Config struct {
 	Flows  track.TableOptions
 	Names  track.NamesOptions
 
+	// Policy is evaluated on every flow, name and DNS question; nil
+	// evaluates nothing. Alerts receives them as ECS JSON lines (nil
+	// counts them only); Report, when set, is fed every egress flow and
+	// alert.
+	Policy *rules.Policy
+	Alerts io.Writer
+	Report *report.Builder
+
 	events *output.Writer
+	alerts *output.Writer
 }
 
 // Summary is what a run saw, for the end-of-run report on stderr.
@@ -36,6 +47,7 @@ type Summary struct {
 	Names   track.NameStats
 	NamedBy map[string]uint64 // flows named, by name source
 	Events  uint64
+	Judge   JudgeStats
 }
 
 // Run reads src to the end (or until ctx is done) and returns what it saw.
@@ -45,6 +57,9 @@ type Summary struct {
 func Run(ctx context.Context, src capture.Source, cfg Config) (Summary, error) {
 	if cfg.Events != nil {
 		cfg.events = output.NewWriter(cfg.Events)
+	}
+	if cfg.Alerts != nil {
+		cfg.alerts = output.NewWriter(cfg.Alerts)
 	}
 	names := track.NewNames(cfg.Names)
 	w := newWorker(&cfg, names)
@@ -64,6 +79,9 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (Summary, error) {
 		w.Handle(fr)
 	}
 	w.flows.Flush()
+	if w.judge != nil {
+		w.judge.flush()
+	}
 	s := Summary{
 		Decode:  w.dec.Stats,
 		Inspect: w.insp.Stats,
@@ -74,6 +92,14 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (Summary, error) {
 	for i, n := range w.stats.NamedBy {
 		if n > 0 {
 			s.NamedBy[track.NameSource(i).String()] = n
+		}
+	}
+	if w.judge != nil {
+		s.Judge = w.judge.stats
+	}
+	if cfg.alerts != nil {
+		if ferr := cfg.alerts.Flush(); ferr != nil && err == nil {
+			err = ferr
 		}
 	}
 	if cfg.events != nil {

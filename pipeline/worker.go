@@ -5,6 +5,7 @@ import (
 	"github.com/egresswatch/egresswatch/classify"
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/output"
+	"github.com/egresswatch/egresswatch/rules"
 	"github.com/egresswatch/egresswatch/track"
 )
 
@@ -17,6 +18,17 @@ type Placer interface {
 type flowInfo struct {
 	place  geo.Placement
 	placed bool
+	alerts []string // rule/service/name keys already alerted for this flow
+}
+
+func (fi *flowInfo) alerted(key string) bool {
+	for _, k := range fi.alerts {
+		if k == key {
+			return true
+		}
+	}
+	fi.alerts = append(fi.alerts, key)
+	return false
 }
 
 // Worker runs the per-packet part of the pipeline. It owns its decoder,
@@ -28,6 +40,7 @@ type Worker struct {
 	names  *track.Names
 	placer Placer
 	events *output.Writer
+	judge  *judge // nil without a policy
 
 	pkt   classify.Packet
 	stats WorkerStats
@@ -47,6 +60,9 @@ func newWorker(cfg *Config, names *track.Names) *Worker {
 		events: cfg.events,
 	}
 	w.flows = track.NewTable(cfg.Flows, w.flowEnded)
+	if cfg.Policy != nil {
+		w.judge = newJudge(cfg.Policy, cfg.alerts, cfg.Report)
+	}
 	return w
 }
 
@@ -61,6 +77,9 @@ func (w *Worker) Handle(fr capture.Frame) {
 		if name, ok := w.names.Lookup(f.Key.Dst.Addr(), p.Time); ok {
 			f.Name, f.NameSource = name, track.NameDNS
 		}
+		if w.judge != nil {
+			w.judge.flow(w, f, rules.KindFlowStart)
+		}
 	}
 	if f.Stream.Done() {
 		return // the bulk path: a known flow with nothing left to learn
@@ -74,6 +93,9 @@ func (w *Worker) observe(f *track.Flow, o *classify.Observation) {
 	switch o.App {
 	case classify.AppDNS:
 		m := o.DNS
+		if !m.Response && m.QName != "" && w.judge != nil {
+			w.judge.dnsQuery(w, f, m.QName)
+		}
 		if m.Response && m.QName != "" {
 			for i := range m.Answers {
 				if a := &m.Answers[i]; a.Addr.IsValid() {
@@ -99,11 +121,26 @@ func (w *Worker) observe(f *track.Flow, o *classify.Observation) {
 	}
 }
 
-// name sets a flow's name; a stronger source replaces a weaker one.
+// name sets a flow's name; a stronger source replaces a weaker one. A new
+// name is judged again.
 func (w *Worker) name(f *track.Flow, name string, src track.NameSource) {
-	if src >= f.NameSource {
-		f.Name, f.NameSource = name, src
+	if src < f.NameSource || (name == f.Name && src == f.NameSource) {
+		return
 	}
+	f.Name, f.NameSource = name, src
+	if w.judge != nil {
+		w.judge.flow(w, f, rules.KindFlowNamed)
+	}
+}
+
+// info returns the pipeline's record of f, creating it on first use.
+func (w *Worker) info(f *track.Flow) *flowInfo {
+	fi, _ := f.User.(*flowInfo)
+	if fi == nil {
+		fi = &flowInfo{}
+		f.User = fi
+	}
+	return fi
 }
 
 // place returns the placement of f's destination, looked up once per flow.
@@ -111,11 +148,7 @@ func (w *Worker) place(f *track.Flow) *geo.Placement {
 	if w.placer == nil {
 		return nil
 	}
-	fi, _ := f.User.(*flowInfo)
-	if fi == nil {
-		fi = &flowInfo{}
-		f.User = fi
-	}
+	fi := w.info(f)
 	if !fi.placed {
 		fi.place = w.placer.Lookup(f.Key.Dst.Addr())
 		fi.placed = true
@@ -129,5 +162,8 @@ func (w *Worker) flowEnded(f *track.Flow) {
 	}
 	if w.events != nil {
 		w.events.Flow(f, w.place(f))
+	}
+	if w.judge != nil {
+		w.judge.flowEnded(w, f)
 	}
 }

@@ -15,7 +15,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/egresswatch/egresswatch/capture"
+	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/pipeline"
+	"github.com/egresswatch/egresswatch/report"
+	"github.com/egresswatch/egresswatch/rules"
 )
 
 func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -24,6 +27,14 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	events := fs.String("events", "", "write every observation as ECS JSON lines to `FILE` (- for stdout)")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
 	quiet := fs.Bool("q", false, "no summary on stderr")
+	alertsPath := fs.String("alerts", "-", "write alerts as ECS JSON lines to `FILE` (- for stdout)")
+	policyPath := fs.String("policy", "", "policy `FILE` (default: the built-in UK-government example; see policy default)")
+	noPolicy := fs.Bool("no-policy", false, "evaluate no policy: events only")
+	reportPath := fs.String("report", "", "write the residency report to `FILE` (.md, .csv or .json)")
+	var catalogs catalogFlags
+	fs.Var(&catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
+	var gf geoFlags
+	gf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: egresswatch replay [flags] PATH...")
 		fmt.Fprintln(stderr, "PATH is a pcap or pcapng file (optionally gzip- or zstd-compressed), a directory (read")
@@ -50,6 +61,54 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	defer src.Close()
 
 	var cfg pipeline.Config
+	db, err := gf.open()
+	if err != nil {
+		fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
+		return 2
+	}
+	cfg.Placer = geo.NewCache(db, 1<<14)
+	if !*noPolicy {
+		cats, err := catalogs.load()
+		if err != nil {
+			fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
+			return 2
+		}
+		var pol *rules.Policy
+		if *policyPath == "" {
+			pol, err = rules.DefaultWith(cats...)
+		} else {
+			pol, err = rules.LoadWith(*policyPath, cats...)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
+			return 2
+		}
+		cfg.Policy = pol
+		if *alertsPath != "" {
+			w, closeFn, err := createOutput(*alertsPath, stdout)
+			if err != nil {
+				fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
+				return 2
+			}
+			defer closeFn()
+			cfg.Alerts = w
+		}
+	}
+	var rep *report.Builder
+	var repFormat string
+	if *reportPath != "" {
+		if repFormat, err = report.FormatFor(*reportPath); err != nil {
+			fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
+			return 2
+		}
+		if cfg.Policy == nil {
+			fmt.Fprintln(stderr, "egresswatch replay: --report needs a policy (drop --no-policy)")
+			return 2
+		}
+		rep = report.New()
+		rep.Files = src.Paths()
+		cfg.Report = rep
+	}
 	if *events != "" {
 		w, closeFn, err := createOutput(*events, stdout)
 		if err != nil {
@@ -64,8 +123,15 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	start := time.Now()
 	sum, err := pipeline.Run(ctx, src, cfg)
 	stopBar()
+	if rep != nil {
+		if werr := writeReport(rep, *reportPath, repFormat); werr != nil {
+			fmt.Fprintf(stderr, "egresswatch replay: %v\n", werr)
+			return 1
+		}
+	}
 	if !*quiet {
 		printSummary(stderr, sum, len(src.Paths()), fileErrs, time.Since(start))
+		fmt.Fprintf(stderr, "  placement: %s\n", strings.Join(db.Sources(), ", "))
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
@@ -136,6 +202,18 @@ func startProgress(mode string, stderr io.Writer, src *capture.Multi) func() {
 	return func() { close(done); <-stopped }
 }
 
+func writeReport(rep *report.Builder, path, format string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := rep.Write(f, format); err != nil {
+		f.Close()
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	return f.Close()
+}
+
 func printSummary(w io.Writer, s pipeline.Summary, files, fileErrs int, took time.Duration) {
 	d, in := s.Decode, s.Inspect
 	var named []string
@@ -157,6 +235,15 @@ func printSummary(w io.Writer, s pipeline.Summary, files, fileErrs int, took tim
 		in.DNSMessages, in.TLSHellos, in.QUICHellos, in.HTTPRequests, s.Events)
 	fmt.Fprintf(w, "  decode: malformed %d, unknown link type %d, non-IP %d, tunnelled %d, IP fragments %d (reassembled %d, dropped %d)\n",
 		d.Malformed, d.UnknownLink, d.NonIP, d.Tunnelled, d.Fragments, d.Reassembled, d.FragEvicted)
+	if j := s.Judge; j.Evaluations > 0 {
+		rulesSeen := make([]string, 0, len(j.ByRule))
+		for r, n := range j.ByRule {
+			rulesSeen = append(rulesSeen, fmt.Sprintf("%s %d", r, n))
+		}
+		sort.Strings(rulesSeen)
+		fmt.Fprintf(w, "  policy: %d evaluations, %d alerts written, %d suppressed (%s)\n",
+			j.Evaluations, j.Alerts, j.Suppressed, strings.Join(rulesSeen, ", "))
+	}
 	fmt.Fprintf(w, "  streams: malformed dns %d, malformed tls %d, buffer overflows %d, out-of-order dropped %d; passive dns %d entries (evicted %d)\n",
 		in.DNSMalformed, in.TLSMalformed, in.StreamOverflow, in.OOODropped, s.Names.Entries, s.Names.Evicted)
 }
