@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -58,6 +59,11 @@ func cmdGeo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	written, err := geo.Fetch(ctx, client, cloud, geo.OfficialSources())
 	for _, f := range written {
 		fmt.Fprintf(stdout, "fetched %s\n", f)
+	}
+	if err != nil && len(written) == 0 && errors.Is(err, geo.ErrOffline) {
+		fmt.Fprintf(stderr, "egresswatch geo fetch: cannot reach any provider (offline?); "+
+			"the old files in %s are kept. Import local copies with: egresswatch geo fetch --from DIR\n", cloud)
+		return 1
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "egresswatch geo fetch: %v\n", err)
