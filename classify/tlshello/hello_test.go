@@ -350,3 +350,15 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkAppendJA4(b *testing.B) {
+	h, err := Parse(generatedHellos(b)[0].msg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, JA4Len)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = h.AppendJA4(buf[:0], JA4TCP)
+	}
+}
