@@ -60,6 +60,16 @@ func seal(t testing.TB, s initialSpec) []byte {
 	if err := k.derive(s.version, vi, s.keyDCID); err != nil {
 		t.Fatal(err)
 	}
+	return sealKeys(&k, vi, s)
+}
+
+// sealWith protects a v1 Initial carrying frames with ready keys (for fuzzing).
+func sealWith(k *keySet, dcid []byte, pn uint64, frames []byte) []byte {
+	vi, _ := lookupVersion(k.version)
+	return sealKeys(k, vi, initialSpec{version: k.version, keyDCID: dcid, dcid: dcid, pn: pn, pnLen: 2, frames: frames})
+}
+
+func sealKeys(k *keySet, vi versionInfo, s initialSpec) []byte {
 	typeBits := byte(s.longType)
 	if vi.v2 {
 		typeBits = byte((s.longType + 1) & 3)
