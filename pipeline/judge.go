@@ -129,7 +129,9 @@ func (j *judge) summaries() {
 			j.alerts.AlertSummary(s, j.policy.Rule(s.Key.Rule))
 		}
 		if j.report != nil {
-			j.report.AddAlert(report.Alert{Rule: s.Key.Rule, Service: s.Key.Service, Country: s.Key.Country, Device: s.Key.Device, Time: s.Last, Count: s.Suppressed})
+			// The summary keeps no MAC or VLAN: groups by address only.
+			groups := j.policy.Groups(s.Key.Device, [6]byte{}, false, nil, nil)
+			j.report.AddAlert(report.Alert{Rule: s.Key.Rule, Groups: groups, Service: s.Key.Service, Country: s.Key.Country, Device: s.Key.Device, Time: s.Last, Count: s.Suppressed})
 		}
 	}
 	j.closed = j.closed[:0]
