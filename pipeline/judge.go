@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/output"
 	"github.com/egresswatch/egresswatch/report"
 	"github.com/egresswatch/egresswatch/rules"
@@ -54,7 +55,9 @@ func (j *judge) flow(w *Worker, f *track.Flow, kind rules.Kind) {
 		DstPort:   f.Key.Dst.Port(),
 		Transport: f.Key.Proto,
 		Name:      f.Name,
-		Place:     *w.place(f),
+	}
+	if p := w.place(f); p != nil {
+		in.Place = *p
 	}
 	if f.NameSource != track.NameNone {
 		in.NameSource = f.NameSource.String()
@@ -149,6 +152,9 @@ func (j *judge) flowEnded(w *Worker, f *track.Flow) {
 		return
 	}
 	p := w.place(f)
+	if p == nil {
+		p = &geo.Placement{}
+	}
 	groups := j.policy.Groups(f.Key.Src.Addr(), f.SrcMAC, f.HasMAC, f.VLAN[:f.NVLAN], nil)
 	j.report.AddFlow(report.FlowSummary{
 		Groups:        groups,

@@ -49,8 +49,22 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 
-	var fileErrs int
+	// A file named on the command line that is not a capture is an error;
+	// one found while walking a directory (a README, a checksum list) is
+	// skipped and counted.
+	named := map[string]bool{}
+	for _, a := range fs.Args() {
+		named[a] = true
+	}
+	var fileErrs, skipped int
 	src, err := capture.OpenAll(fs.Args(), capture.WithErrorHandler(func(err error) {
+		if errors.Is(err, capture.ErrNotCapture) {
+			path, _, _ := strings.Cut(err.Error(), ": ")
+			if !named[path] {
+				skipped++
+				return
+			}
+		}
 		fileErrs++
 		fmt.Fprintf(stderr, "%v\n", err)
 	}))
@@ -130,7 +144,10 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 	}
 	if !*quiet {
-		printSummary(stderr, sum, len(src.Paths()), fileErrs, time.Since(start))
+		printSummary(stderr, sum, len(src.Paths())-skipped, fileErrs, time.Since(start))
+		if skipped > 0 {
+			fmt.Fprintf(stderr, "  skipped %d file(s) in the directories given that are not captures\n", skipped)
+		}
 		fmt.Fprintf(stderr, "  placement: %s\n", strings.Join(db.Sources(), ", "))
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
