@@ -1,0 +1,109 @@
+package pipeline
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/egresswatch/egresswatch/capture"
+	"github.com/egresswatch/egresswatch/output"
+	"github.com/egresswatch/egresswatch/track"
+)
+
+// tcpTestFrame builds an Ethernet/IPv4/TCP frame with gopacket.
+func tcpTestFrame(tb testing.TB, src, dst netip.AddrPort, seq uint32, syn, ack bool, payload []byte) []byte {
+	tb.Helper()
+	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP,
+		SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
+	tcp := &layers.TCP{SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()),
+		Seq: seq, SYN: syn, ACK: ack, Window: 64240}
+	if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
+		tb.Fatal(err)
+	}
+	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2},
+		EthernetType: layers.EthernetTypeIPv4}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
+		eth, ip, tcp, gopacket.Payload(payload)); err != nil {
+		tb.Fatal(err)
+	}
+	return append([]byte(nil), buf.Bytes()...)
+}
+
+// knownFlow returns a Worker, built as Run builds it, that has seen a TCP
+// connection whose both directions carried an unrecognised protocol, and
+// two bulk data frames of that flow (one per direction).
+func knownFlow(tb testing.TB, events *bytes.Buffer) (*Worker, []capture.Frame) {
+	tb.Helper()
+	cfg := Config{}
+	if events != nil {
+		cfg.events = output.NewWriter(events)
+	}
+	w := newWorker(&cfg, track.NewNames(cfg.Names))
+	c := netip.MustParseAddrPort("192.0.2.10:49152")
+	s := netip.MustParseAddrPort("203.0.113.7:443")
+	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	fr := func(seq uint64, data []byte) capture.Frame {
+		return capture.Frame{Data: data, Time: t0.Add(time.Duration(seq) * time.Millisecond), WireLen: len(data),
+			LinkType: layers.LinkTypeEthernet, Seq: seq, Path: "bulk"}
+	}
+	bulk := bytes.Repeat([]byte("\x00\x01\x02\x03"), 300)
+	for i, data := range [][]byte{
+		tcpTestFrame(tb, c, s, 100, true, false, nil),
+		tcpTestFrame(tb, s, c, 900, true, true, nil),
+		tcpTestFrame(tb, c, s, 101, false, true, []byte("\x00\x00\x00\x08hello, server")),
+		tcpTestFrame(tb, s, c, 901, false, true, []byte("\x00\x00\x00\x02ok")),
+	} {
+		w.Handle(fr(uint64(i+1), data))
+	}
+	if w.flows.Len() != 1 {
+		tb.Fatalf("%d flows after setup; want 1", w.flows.Len())
+	}
+	return w, []capture.Frame{
+		fr(5, tcpTestFrame(tb, c, s, 200, false, true, bulk)),
+		fr(5, tcpTestFrame(tb, s, c, 1000, false, true, bulk)),
+	}
+}
+
+// TestWorkerBulkAllocs guards the hot path: a data packet of a known flow
+// goes through decode, flow lookup and the Done check without allocating.
+func TestWorkerBulkAllocs(t *testing.T) {
+	var events bytes.Buffer
+	w, bulk := knownFlow(t, &events)
+	const runs = 500
+	for i, fr := range bulk {
+		if n := testing.AllocsPerRun(runs, func() { w.Handle(fr) }); n != 0 {
+			t.Errorf("bulk frame %d: Handle allocates %.1f times per frame; want 0", i, n)
+		}
+	}
+	// The bulk frames were accounted to the one flow: AllocsPerRun calls
+	// the function runs+1 times.
+	w.flows.Flush()
+	if err := w.events.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	evs := decodeEvents(t, events.Bytes())
+	if len(evs) != 1 {
+		t.Fatalf("%d events; want the one flow event:\n%s", len(evs), events.Bytes())
+	}
+	e := evs[0]
+	expect(t, "source.packets", e.num("source.packets"), 2+runs+1)
+	expect(t, "destination.packets", e.num("destination.packets"), 2+runs+1)
+	expect(t, "flows created", w.flows.Stats.Flows, uint64(1))
+}
+
+func BenchmarkWorkerHandleBulk(b *testing.B) {
+	w, bulk := knownFlow(b, nil)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(bulk[0].Data)))
+	i := 0
+	for b.Loop() {
+		w.Handle(bulk[i&1])
+		i++
+	}
+}
