@@ -276,6 +276,9 @@ func textRanges(name string, data []byte) (cloudFile, error) {
 			}
 			cf.source = cf.provider + ":" + name
 		}
+		if (kind == "list") != (len(fields) == 1) {
+			return cloudFile{}, fmt.Errorf("line %d: bare prefixes and geofeed rows mixed", line)
+		}
 		r := cloudRange{prefix: pp.Masked(), entry: Cloud{Provider: cf.provider, Source: cf.source}}
 		if kind == "list" {
 			// Cloudflare is anycast: the address does not say where the

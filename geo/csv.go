@@ -78,7 +78,7 @@ func (db *rangeDB) read(r io.Reader) error {
 		}
 		start, err1 := netip.ParseAddr(rec[0])
 		end, err2 := netip.ParseAddr(rec[1])
-		if err1 != nil || err2 != nil || start.Is4() != end.Is4() || end.Less(start) {
+		if err1 != nil || err2 != nil || start.Is4() != end.Is4() || end.Less(start) || start.Zone() != "" || end.Zone() != "" {
 			if row == 1 {
 				return errNotRangeCSV
 			}
