@@ -68,7 +68,13 @@ func BenchmarkLookupCloudHit(b *testing.B) {
 func BenchmarkCacheHit(b *testing.B) {
 	db := benchDB(b)
 	addrs := benchAddrs(256)
-	c := NewCache(db, 4096)
+	c := NewCache(db, 1<<14) // large enough that no set of two overflows: every call hits
+	for _, a := range addrs {
+		c.Lookup(a)
+	}
+	if _, misses := c.Stats(); misses != uint64(len(addrs)) {
+		b.Fatalf("warm-up: %d misses, want %d", misses, len(addrs))
+	}
 	for _, a := range addrs {
 		c.Lookup(a)
 	}
@@ -104,4 +110,48 @@ func BenchmarkLoadCloud(b *testing.B) {
 	}
 	b.ReportMetric(float64(ranges), "prefixes")
 	runtime.KeepAlive(keep)
+}
+
+// BenchmarkLoadRealData loads the databases of `make geodata` (skipped when
+// ../data/geo has none) and reports load time and retained heap.
+func BenchmarkLoadRealData(b *testing.B) {
+	opts := Discover([]string{filepath.Join("..", "data", "geo")})
+	if len(opts.GeoIP) == 0 {
+		b.Skip("no databases in ../data/geo: run make geodata")
+	}
+	var keep *DB
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		db, err := Open(opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		keep = db
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MiB-retained")
+	}
+	runtime.KeepAlive(keep)
+}
+
+// BenchmarkLookupRealData is DB.Lookup without a cache on the make geodata
+// databases (country MMDB, ASN CSVs, cloud files).
+func BenchmarkLookupRealData(b *testing.B) {
+	opts := Discover([]string{filepath.Join("..", "data", "geo")})
+	if len(opts.GeoIP) == 0 {
+		b.Skip("no databases in ../data/geo: run make geodata")
+	}
+	db, err := Open(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	addrs := benchAddrs(1 << 14)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		db.Lookup(addrs[i&(len(addrs)-1)])
+		i++
+	}
 }
