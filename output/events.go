@@ -331,7 +331,10 @@ func dnsFields(b *builder, m *classify.DNSMessage) {
 				if n == 0 {
 					b.openArr("resolved_ip")
 				}
-				b.elemStr(m.Answers[i].Addr.String())
+				b.sep()
+				b.buf = append(b.buf, '"')
+				b.buf = m.Answers[i].Addr.AppendTo(b.buf)
+				b.buf = append(b.buf, '"')
 				n++
 			}
 		}

@@ -86,7 +86,16 @@ func (c *Names) Lookup(addr netip.Addr, t time.Time) (string, bool) {
 	c.mu.RLock()
 	e, ok := c.m[addr]
 	c.mu.RUnlock()
-	if !ok || t.After(e.expires) || t.Before(e.seen.Add(-time.Second)) {
+	if ok && t.After(e.expires) {
+		c.mu.Lock()
+		if cur, still := c.m[addr]; still && cur == e {
+			delete(c.m, addr)
+			c.stats.Expired++
+		}
+		c.mu.Unlock()
+		ok = false
+	}
+	if !ok || t.Before(e.seen.Add(-time.Second)) {
 		c.misses.Add(1)
 		return "", false
 	}
