@@ -281,3 +281,44 @@ func TestCacheHitAllocs(t *testing.T) {
 		t.Errorf("Stats = %d hits %d misses, want >=4000 and 4", hits, misses)
 	}
 }
+
+// TestReloadConcurrent runs lookups while the data is reloaded; run with
+// -race. Every answer must come from one generation or the other.
+func TestReloadConcurrent(t *testing.T) {
+	db, err := Open(Options{GeoIP: []string{fixture("iplocationdb-country.mmdb"), fixture("asn-ranges.csv")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := netip.MustParseAddr("81.2.69.160")
+	done := make(chan struct{})
+	errs := make(chan string, 4)
+	for range 4 {
+		go func() {
+			c := NewCache(db, 16)
+			for {
+				select {
+				case <-done:
+					errs <- ""
+					return
+				default:
+				}
+				if p := c.Lookup(a); p.Country != "GB" || p.ASN != 20712 {
+					errs <- p.Country
+					return
+				}
+				db.Lookup(a)
+			}
+		}()
+	}
+	for range 20 {
+		if err := db.Reload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for range 4 {
+		if e := <-errs; e != "" {
+			t.Errorf("lookup during reload gave %q", e)
+		}
+	}
+}
