@@ -60,11 +60,13 @@ func linkIndex(lt layers.LinkType) uint8 {
 	return 0
 }
 
+var outerTunnelSrc, outerTunnelDst = netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+
 // tunnelSeeds are hand-made frames for encapsulations the generated
 // captures do not have: VXLAN, GRE, PPPoE, MPLS, IPv4 fragments.
 func tunnelSeeds(tb testing.TB) map[string][]byte {
 	inner := tcpFrame(tb, segSpec{src: testClient, dst: testServer, seq: 7, flags: FlagACK, payload: []byte("GET / HTTP/1.1\r\nHost: inner.example\r\n\r\n")})
-	outerSrc, outerDst := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	outerSrc, outerDst := outerTunnelSrc, outerTunnelDst
 	ip4 := func(proto layers.IPProtocol) (*layers.IPv4, gopacket.NetworkLayer) {
 		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: proto, SrcIP: outerSrc.AsSlice(), DstIP: outerDst.AsSlice()}
 		return ip, ip
@@ -78,6 +80,20 @@ func tunnelSeeds(tb testing.TB) map[string][]byte {
 	gre := ethFrame(tb, nil, false, ipG, &layers.GRE{Protocol: layers.EthernetTypeTransparentEthernetBridging, KeyPresent: true, Key: 77}, gopacket.Payload(inner))
 
 	innerIP := inner[14:] // the IPv4 packet inside the inner Ethernet frame
+	udpTunnel := func(port layers.UDPPort, ls ...gopacket.SerializableLayer) []byte {
+		ip, nl := ip4(layers.IPProtocolUDP)
+		u := &layers.UDP{SrcPort: 50001, DstPort: port}
+		_ = u.SetNetworkLayerForChecksum(nl)
+		return ethFrame(tb, nil, false, append([]gopacket.SerializableLayer{ip, u}, ls...)...)
+	}
+	geneve := udpTunnel(6081, &layers.Geneve{Protocol: layers.EthernetTypeTransparentEthernetBridging, VNI: 99}, gopacket.Payload(inner))
+	gtp := udpTunnel(2152, &layers.GTPv1U{Version: 1, ProtocolType: 1, MessageType: 255, TEID: 0x1234}, gopacket.Payload(innerIP))
+	v6c, v6s := netip.MustParseAddrPort("[2001:db8::10]:49152"), netip.MustParseAddrPort("[2001:db8::20]:443")
+	inner6 := tcpFrame(tb, segSpec{src: v6c, dst: v6s, seq: 7, flags: FlagACK, payload: []byte("x")})[14:]
+	teredo := udpTunnel(3544, gopacket.Payload(inner6))
+	ipE, _ := ip4(layers.IPProtocolGRE)
+	erspan := ethFrame(tb, nil, false, ipE, &layers.GRE{Protocol: layers.EthernetTypeERSPAN, SeqPresent: true},
+		&layers.ERSPANII{Version: 1, SessionID: 321}, gopacket.Payload(inner))
 	pppoe := serializeTB(tb, &layers.Ethernet{SrcMAC: testClientMAC, DstMAC: testRouterMAC, EthernetType: layers.EthernetTypePPPoESession},
 		&layers.PPPoE{Version: 1, Type: 1, Code: layers.PPPoECodeSession, SessionId: 9},
 		&layers.PPP{PPPType: layers.PPPTypeIPv4}, gopacket.Payload(innerIP))
@@ -100,7 +116,8 @@ func tunnelSeeds(tb testing.TB) map[string][]byte {
 		return ethFrame(tb, nil, false, ip, gopacket.Payload(data))
 	}
 	frags := packFrames(frag(24, false, udpPart[24:]), frag(0, true, udpPart[:24]))
-	return map[string][]byte{"vxlan": vxlan, "gre": gre, "pppoe": pppoe, "mpls": mpls, "ipv4-frags": frags}
+	return map[string][]byte{"vxlan": vxlan, "gre": gre, "pppoe": pppoe, "mpls": mpls, "ipv4-frags": frags,
+		"geneve": geneve, "gtp-u": gtp, "teredo": teredo, "erspan": erspan}
 }
 
 // TestDecodeTunnels checks the hand-made seeds decode to the inner flow.
@@ -112,6 +129,7 @@ func TestDecodeTunnels(t *testing.T) {
 		id   uint32
 	}{
 		{"vxlan", TunnelVXLAN, 4242}, {"gre", TunnelGRE, 77}, {"pppoe", TunnelNone, 0}, {"mpls", TunnelNone, 0},
+		{"geneve", TunnelGeneve, 99}, {"gtp-u", TunnelGTPU, 0}, {"teredo", TunnelTeredo, 0}, {"erspan", TunnelERSPAN, 321},
 	} {
 		d := NewDecoder(Options{})
 		var p Packet
@@ -119,8 +137,15 @@ func TestDecodeTunnels(t *testing.T) {
 			t.Errorf("%s: Decode = %d; want ResultL4", tc.name, r)
 			continue
 		}
-		if p.Key.Src != testClient || p.Key.Dst != testServer || p.Key.Proto != flow.TCP {
+		wantSrc := testClient
+		if tc.name == "teredo" {
+			wantSrc = netip.MustParseAddrPort("[2001:db8::10]:49152")
+		}
+		if p.Key.Src != wantSrc || p.Key.Proto != flow.TCP || p.Key.Dst.Port() != 443 {
 			t.Errorf("%s: key %v; want the inner flow", tc.name, p.Key)
+		}
+		if tc.kind != TunnelNone && (p.Tunnel.Src != outerTunnelSrc || p.Tunnel.Dst != outerTunnelDst) {
+			t.Errorf("%s: outer addresses %v -> %v; want %v -> %v", tc.name, p.Tunnel.Src, p.Tunnel.Dst, outerTunnelSrc, outerTunnelDst)
 		}
 		if p.Tunnel.Kind != tc.kind || p.Tunnel.ID != tc.id {
 			t.Errorf("%s: tunnel %v id %d; want %v id %d", tc.name, p.Tunnel.Kind, p.Tunnel.ID, tc.kind, tc.id)
