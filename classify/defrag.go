@@ -13,6 +13,9 @@ import (
 const (
 	maxDatagram = 65535
 	fragTimeout = 30 * time.Second
+	// maxFragPieces bounds the fragments of one datagram; a flood of tiny
+	// overlapping fragments would otherwise cost quadratic time.
+	maxFragPieces = 64
 )
 
 type fragKey struct {
@@ -62,7 +65,7 @@ func (f *defragmenter) add(k fragKey, off int, more bool, data []byte, now time.
 		f.entries[k] = e
 		f.order = append(f.order, e)
 	}
-	if off+len(data) > maxDatagram || e.size+len(data) > 2*maxDatagram {
+	if off+len(data) > maxDatagram || e.size+len(data) > 2*maxDatagram || len(e.pieces) >= maxFragPieces {
 		f.drop(e)
 		f.evicted++
 		return nil, false

@@ -196,7 +196,7 @@ func (in *Inspector) stream(h *half, p *Packet, b []byte) int {
 			h.mode = modeTLS
 		case httpStart(b):
 			h.mode = modeHTTP
-		case len(b) < 4 && allUpper(b):
+		case len(b) < 21 && methodPrefix(b):
 			return 0 // maybe the start of a method, split oddly
 		default:
 			h.mode = modeDone
@@ -324,7 +324,11 @@ func (h *half) feed(seq uint32, data []byte, st *InspectStats) []byte {
 		h.next, h.seqKnown = seq, true
 	}
 	if d := int32(seq - h.next); d > 0 {
-		if len(h.ooo) >= maxOOOSegments {
+		held := 0
+		for _, o := range h.ooo {
+			held += len(o.data)
+		}
+		if len(h.ooo) >= maxOOOSegments || held+len(data) > maxDNSStream {
 			st.OOODropped++
 			return nil
 		}
@@ -374,9 +378,11 @@ func plausibleTLSPrefix(b []byte) bool {
 	return len(b) < 2 || b[1] == 3
 }
 
-func allUpper(b []byte) bool {
+// methodPrefix reports whether b could be the start of an HTTP method
+// token cut short by a segment boundary.
+func methodPrefix(b []byte) bool {
 	for _, c := range b {
-		if c < 'A' || c > 'Z' {
+		if (c < 'A' || c > 'Z') && c != '-' && c != '_' {
 			return false
 		}
 	}
