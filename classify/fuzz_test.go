@@ -470,6 +470,15 @@ func FuzzHTTPRequest(f *testing.F) {
 		if int(cut) > len(b) {
 			return
 		}
+		// On the wire: the first request found must not depend on where
+		// the first segment ends.
+		if len(b) <= maxHTTPHeader && cut > 0 {
+			whole := httpOverTCP(b, len(b))
+			split := httpOverTCP(b, int(cut))
+			if (len(whole) > 0) != (len(split) > 0) || len(whole) > 0 && whole[0] != split[0] {
+				t.Fatalf("first segment of %d bytes: requests %+v; in one segment %+v", cut, split, whole)
+			}
+		}
 		var pr HTTPRequest
 		if pst, _ := parseHTTPRequest(b[:cut], &pr); pst == httpDone {
 			if st != httpDone || pr != r {
@@ -477,6 +486,26 @@ func FuzzHTTPRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// httpOverTCP sends b to port 80 in two segments, the first of cut bytes,
+// and returns the requests found.
+func httpOverTCP(b []byte, cut int) []HTTPRequest {
+	c := netip.MustParseAddrPort("192.0.2.10:40000")
+	s := netip.MustParseAddrPort("198.51.100.1:80")
+	in := NewInspector()
+	var st Stream
+	in.Inspect(&st, tcpPacket(c, s, 99, FlagSYN, nil), true)
+	var out []HTTPRequest
+	for _, seg := range [][2]int{{0, cut}, {cut, len(b)}} {
+		if seg[0] == seg[1] {
+			continue
+		}
+		for _, o := range in.Inspect(&st, tcpPacket(c, s, 100+uint32(seg[0]), FlagACK, b[seg[0]:seg[1]]), true) {
+			out = append(out, o.HTTP)
+		}
+	}
+	return out
 }
 
 func indexHTTP(b []byte) int {
