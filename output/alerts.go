@@ -89,15 +89,7 @@ func (w *Writer) Alert(m *rules.Match, in *rules.Input, f *track.Flow, ev Eviden
 	if m.DNSOnly {
 		b.bool("dns_only", true)
 	}
-	b.open("placement")
-	b.strOpt("source", place.CountrySource)
-	b.strOpt("geoip_country_iso_code", place.GeoIPCountry)
-	b.strOpt("geoip_source", place.GeoIPSource)
-	b.strOpt("as_source", place.ASSource)
-	b.strOpt("cloud_source", place.Cloud.Source)
-	b.bool("indeterminate", place.Indeterminate)
-	b.strOpt("reason", place.Reason)
-	b.close()
+	placementObj(b, place)
 	b.open("evidence")
 	b.strOpt("name_source", in.NameSource)
 	b.strOpt("placement_source", placementSource(place))

@@ -259,15 +259,7 @@ func ours(b *builder, f *track.Flow, p *geo.Placement, o *classify.Observation) 
 		b.bool("ech_config", true)
 	}
 	if p != nil {
-		b.open("placement")
-		b.strOpt("source", p.CountrySource)
-		b.strOpt("geoip_country_iso_code", p.GeoIPCountry)
-		b.strOpt("geoip_source", p.GeoIPSource)
-		b.strOpt("as_source", p.ASSource)
-		b.strOpt("cloud_source", p.Cloud.Source)
-		b.bool("indeterminate", p.Indeterminate)
-		b.strOpt("reason", p.Reason)
-		b.close()
+		placementObj(b, p)
 	}
 	if t := f.Tunnel; t.Kind != classify.TunnelNone {
 		b.open("tunnel")
@@ -421,4 +413,18 @@ func appendMAC(dst []byte, m [6]byte) []byte {
 		dst = append(dst, hexUpper[c>>4], hexUpper[c&0xf])
 	}
 	return append(dst, '"')
+}
+
+// placementObj writes egresswatch.placement: where each placement fact
+// came from, and whether the address could be placed at all.
+func placementObj(b *builder, p *geo.Placement) {
+	b.open("placement")
+	b.strOpt("source", p.CountrySource)
+	b.strOpt("geoip_country_iso_code", p.GeoIPCountry)
+	b.strOpt("geoip_source", p.GeoIPSource)
+	b.strOpt("as_source", p.ASSource)
+	b.strOpt("cloud_source", p.Cloud.Source)
+	b.bool("indeterminate", p.Indeterminate)
+	b.strOpt("reason", p.Reason)
+	b.close()
 }
