@@ -238,6 +238,7 @@ func cloud(b *builder, p *geo.Placement) {
 	b.open("cloud")
 	b.str("provider", p.Cloud.Provider)
 	b.strOpt("region", p.Cloud.Region)
+	b.strOpt("availability_zone", p.Cloud.Zone)
 	if p.Cloud.Service != "" {
 		b.open("service")
 		b.str("name", p.Cloud.Service)
@@ -424,7 +425,31 @@ func placementObj(b *builder, p *geo.Placement) {
 	b.strOpt("geoip_source", p.GeoIPSource)
 	b.strOpt("as_source", p.ASSource)
 	b.strOpt("cloud_source", p.Cloud.Source)
+	b.strOpt("cloud_country_iso_code", p.Cloud.Country)
 	b.bool("indeterminate", p.Indeterminate)
+	if p.Internal {
+		b.bool("internal", true)
+	}
 	b.strOpt("reason", p.Reason)
 	b.close()
+}
+
+// AppendPlacement appends one JSON line that places addr, with the field
+// names events use: destination.ip, destination.geo, destination.as,
+// cloud.*, egresswatch.placement.* (egresswatch lookup --json).
+func AppendPlacement(dst []byte, addr netip.Addr, p *geo.Placement) []byte {
+	b := builder{buf: dst[:0]}
+	b.begin()
+	b.open("destination")
+	b.key("ip")
+	b.buf = append(b.buf, '"')
+	b.buf = addr.AppendTo(b.buf)
+	b.buf = append(b.buf, '"')
+	placeFields(&b, p)
+	b.close()
+	cloud(&b, p)
+	b.open("egresswatch")
+	placementObj(&b, p)
+	b.close()
+	return b.end()
 }

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/netip"
 
 	"github.com/egresswatch/egresswatch/geo"
+	"github.com/egresswatch/egresswatch/output"
 )
 
 func cmdLookup(_ context.Context, args []string, stdout, stderr io.Writer) int {
@@ -44,7 +44,7 @@ func cmdLookup(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	code := 0
-	enc := json.NewEncoder(stdout)
+	var line []byte
 	for _, arg := range fs.Args() {
 		a, err := netip.ParseAddr(arg)
 		if err != nil {
@@ -54,7 +54,8 @@ func cmdLookup(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		p := db.Lookup(a)
 		if *asJSON {
-			if err := enc.Encode(placementJSON(a, p)); err != nil {
+			line = output.AppendPlacement(line, a, &p)
+			if _, err := stdout.Write(line); err != nil {
 				fmt.Fprintf(stderr, "egresswatch lookup: %v\n", err)
 				return 1
 			}
@@ -115,95 +116,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// lookupRecord uses the ECS field names the events use.
-type lookupRecord struct {
-	Destination struct {
-		IP  string `json:"ip"`
-		Geo *struct {
-			CountryISOCode string `json:"country_iso_code"`
-		} `json:"geo,omitempty"`
-		AS *struct {
-			Number       uint32 `json:"number,omitempty"`
-			Organization *struct {
-				Name string `json:"name"`
-			} `json:"organization,omitempty"`
-		} `json:"as,omitempty"`
-	} `json:"destination"`
-	Cloud *struct {
-		Provider         string `json:"provider"`
-		Region           string `json:"region,omitempty"`
-		AvailabilityZone string `json:"availability_zone,omitempty"`
-		Service          *struct {
-			Name string `json:"name"`
-		} `json:"service,omitempty"`
-	} `json:"cloud,omitempty"`
-	Egresswatch struct {
-		Placement placementDetail `json:"placement"`
-	} `json:"egresswatch"`
-}
-
-type placementDetail struct {
-	Indeterminate bool   `json:"indeterminate"`
-	Internal      bool   `json:"internal,omitempty"`
-	Reason        string `json:"reason,omitempty"`
-	CountrySource string `json:"country_source,omitempty"`
-	GeoIP         *struct {
-		CountryISOCode           string `json:"country_iso_code,omitempty"`
-		RegisteredCountryISOCode string `json:"registered_country_iso_code,omitempty"`
-		Source                   string `json:"source"`
-	} `json:"geoip,omitempty"`
-	ASSource            string `json:"as_source,omitempty"`
-	CloudCountryISOCode string `json:"cloud_country_iso_code,omitempty"`
-	CloudSource         string `json:"cloud_source,omitempty"`
-}
-
-func placementJSON(a netip.Addr, p geo.Placement) lookupRecord {
-	var r lookupRecord
-	r.Destination.IP = a.String()
-	if p.Country != "" {
-		r.Destination.Geo = &struct {
-			CountryISOCode string `json:"country_iso_code"`
-		}{p.Country}
-	}
-	if p.ASN != 0 || p.ASOrg != "" {
-		r.Destination.AS = &struct {
-			Number       uint32 `json:"number,omitempty"`
-			Organization *struct {
-				Name string `json:"name"`
-			} `json:"organization,omitempty"`
-		}{Number: p.ASN}
-		if p.ASOrg != "" {
-			r.Destination.AS.Organization = &struct {
-				Name string `json:"name"`
-			}{p.ASOrg}
-		}
-	}
-	if c := p.Cloud; c.Provider != "" {
-		r.Cloud = &struct {
-			Provider         string `json:"provider"`
-			Region           string `json:"region,omitempty"`
-			AvailabilityZone string `json:"availability_zone,omitempty"`
-			Service          *struct {
-				Name string `json:"name"`
-			} `json:"service,omitempty"`
-		}{Provider: c.Provider, Region: c.Region, AvailabilityZone: c.Zone}
-		if c.Service != "" {
-			r.Cloud.Service = &struct {
-				Name string `json:"name"`
-			}{c.Service}
-		}
-	}
-	d := &r.Egresswatch.Placement
-	d.Indeterminate, d.Internal, d.Reason, d.CountrySource = p.Indeterminate, p.Internal, p.Reason, p.CountrySource
-	d.ASSource, d.CloudCountryISOCode, d.CloudSource = p.ASSource, p.Cloud.Country, p.Cloud.Source
-	if p.GeoIPSource != "" {
-		d.GeoIP = &struct {
-			CountryISOCode           string `json:"country_iso_code,omitempty"`
-			RegisteredCountryISOCode string `json:"registered_country_iso_code,omitempty"`
-			Source                   string `json:"source"`
-		}{p.GeoIPCountry, p.RegisteredCountry, p.GeoIPSource}
-	}
-	return r
 }

@@ -39,6 +39,7 @@ func TestLookupJSON(t *testing.T) {
 			IP  string
 			Geo struct {
 				CountryISOCode string `json:"country_iso_code"`
+				Registered     string `json:"registered_country_iso_code"`
 			}
 			AS struct{ Number uint32 }
 		}
@@ -49,9 +50,6 @@ func TestLookupJSON(t *testing.T) {
 		Egresswatch struct {
 			Placement struct {
 				Indeterminate bool
-				GeoIP         struct {
-					Registered string `json:"registered_country_iso_code"`
-				}
 			}
 		}
 	}
@@ -65,7 +63,7 @@ func TestLookupJSON(t *testing.T) {
 		g.Cloud.Provider != "aws" || g.Cloud.Region != "af-south-1" || g.Cloud.Zone != "af-south-1-los-1" {
 		t.Errorf("Lagos Local Zone: %s", lines[0])
 	}
-	if g := got[1]; g.Destination.Geo.CountryISOCode != "SE" || g.Egresswatch.Placement.GeoIP.Registered != "DE" || g.Destination.AS.Number != 29518 {
+	if g := got[1]; g.Destination.Geo.CountryISOCode != "SE" || g.Destination.Geo.Registered != "DE" || g.Destination.AS.Number != 29518 {
 		t.Errorf("GeoIP: %s", lines[1])
 	}
 	if g := got[2]; !g.Egresswatch.Placement.Indeterminate || g.Cloud.Provider != "cloudflare" || g.Destination.Geo.CountryISOCode != "" {
