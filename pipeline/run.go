@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/netip"
 
 	"github.com/egresswatch/egresswatch/capture"
 	"github.com/egresswatch/egresswatch/classify"
@@ -13,8 +12,6 @@ import (
 	"github.com/egresswatch/egresswatch/rules"
 	"github.com/egresswatch/egresswatch/track"
 )
-
-type netipAddr = netip.Addr
 
 // Config is what Run needs. The zero value runs with defaults and writes
 // nothing.

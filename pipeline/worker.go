@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"net/netip"
+
 	"github.com/egresswatch/egresswatch/capture"
 	"github.com/egresswatch/egresswatch/classify"
 	"github.com/egresswatch/egresswatch/geo"
@@ -11,7 +13,7 @@ import (
 
 // Placer places destination addresses. *geo.Cache satisfies it.
 type Placer interface {
-	Lookup(a netipAddr) geo.Placement
+	Lookup(a netip.Addr) geo.Placement
 }
 
 // flowInfo is what the pipeline keeps with each flow (track.Flow.User).

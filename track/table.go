@@ -1,7 +1,6 @@
 package track
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/egresswatch/egresswatch/classify"
@@ -260,6 +259,3 @@ func (t *Table) pushFront(f *Flow) {
 
 // Len returns the number of flows in the table.
 func (t *Table) Len() int { return len(t.m) }
-
-// Addr is a convenience for callers: the responder's address.
-func (f *Flow) Dst() netip.Addr { return f.Key.Dst.Addr() }
