@@ -18,9 +18,10 @@ type Placer interface {
 
 // flowInfo is what the pipeline keeps with each flow (track.Flow.User).
 type flowInfo struct {
-	place  geo.Placement
-	placed bool
-	alerts []string // rule/service/name keys already alerted for this flow
+	place   geo.Placement
+	placed  bool
+	pending bool     // the flow's first judgement waits for a name
+	alerts  []string // rule/service/name keys already alerted for this flow
 }
 
 func (fi *flowInfo) alerted(key string) bool {
@@ -80,14 +81,44 @@ func (w *Worker) Handle(fr capture.Frame) {
 			f.Name, f.NameSource = name, track.NameDNS
 		}
 		if w.judge != nil {
-			w.judge.flow(w, f, rules.KindFlowStart)
+			// A flow is judged once it has a name, or once naming it is
+			// hopeless: the ClientHello or Host usually comes a few
+			// packets after the SYN, and an alert should carry it.
+			if f.NameSource != track.NameNone {
+				w.judge.flow(w, f, rules.KindFlowStart)
+			} else {
+				w.info(f).pending = true
+			}
 		}
 	}
 	if f.Stream.Done() {
+		if w.judge != nil {
+			w.settle(f)
+		}
 		return // the bulk path: a known flow with nothing left to learn
 	}
 	for _, o := range w.insp.Inspect(&f.Stream, p, fromInit) {
 		w.observe(f, &o)
+	}
+	if w.judge != nil {
+		w.settle(f)
+	}
+}
+
+// judgeAfter is how many packets a flow may go unnamed before it is judged
+// without a name.
+const judgeAfter = 10
+
+// settle judges a flow whose start was deferred, once nothing more will
+// name it (its stream is done) or it has gone judgeAfter packets unnamed.
+func (w *Worker) settle(f *track.Flow) {
+	fi, _ := f.User.(*flowInfo)
+	if fi == nil || !fi.pending {
+		return
+	}
+	if f.Stream.Done() || f.Packets[0]+f.Packets[1] >= judgeAfter {
+		fi.pending = false
+		w.judge.flow(w, f, rules.KindFlowStart)
 	}
 }
 
@@ -131,7 +162,11 @@ func (w *Worker) name(f *track.Flow, name string, src track.NameSource) {
 	}
 	f.Name, f.NameSource = name, src
 	if w.judge != nil {
-		w.judge.flow(w, f, rules.KindFlowNamed)
+		kind := rules.KindFlowNamed
+		if fi := w.info(f); fi.pending {
+			fi.pending, kind = false, rules.KindFlowStart // the deferred first judgement, now with a name
+		}
+		w.judge.flow(w, f, kind)
 	}
 }
 
@@ -166,6 +201,10 @@ func (w *Worker) flowEnded(f *track.Flow) {
 		w.events.Flow(f, w.place(f))
 	}
 	if w.judge != nil {
+		if fi := w.info(f); fi.pending {
+			fi.pending = false
+			w.judge.flow(w, f, rules.KindFlowStart)
+		}
 		w.judge.flowEnded(w, f)
 	}
 }
