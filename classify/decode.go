@@ -284,7 +284,8 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 				if len(payload) < 12 {
 					return ResultMalformed
 				}
-				p.Tunnel.ID, p.Tunnel.HasID = uint32(binary.BigEndian.Uint16(payload[0:2])&0x3ff), true
+				// Ver(4) VLAN(12) | COS(3) BSO(2) T(1) Session ID(10)
+				p.Tunnel.ID, p.Tunnel.HasID = uint32(binary.BigEndian.Uint16(payload[2:4])&0x3ff), true
 				hl := 12
 				if payload[11]&1 == 1 { // O bit: 8-byte platform-specific subheader
 					hl += 8
@@ -363,4 +364,19 @@ func tcpFlags(t *layers.TCP) uint8 {
 		f |= FlagACK
 	}
 	return f
+}
+
+// Add adds o's counts to s (summing workers).
+func (s *DecodeStats) Add(o *DecodeStats) {
+	s.Frames += o.Frames
+	s.L4 += o.L4
+	s.Malformed += o.Malformed
+	s.NonIP += o.NonIP
+	s.UnknownLink += o.UnknownLink
+	s.Fragments += o.Fragments
+	s.Reassembled += o.Reassembled
+	s.FragEvicted += o.FragEvicted
+	s.Tunnelled += o.Tunnelled
+	s.TooDeep += o.TooDeep
+	s.UnknownTunnel += o.UnknownTunnel
 }

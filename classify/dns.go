@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/egresswatch/egresswatch/classify/tlshello"
 )
 
 // parseDNS decodes one DNS message with miekg/dns into m. When the full
@@ -14,7 +16,7 @@ import (
 // a name the device asked for is never lost; m.Partial says so. It returns
 // false when not even a header and question can be read.
 func parseDNS(b []byte, m *DNSMessage) bool {
-	*m = DNSMessage{Answers: m.Answers[:0]}
+	*m = DNSMessage{Answers: m.Answers[:0], ECHPublicNames: m.ECHPublicNames[:0]}
 	if len(b) < 12 {
 		return false
 	}
@@ -68,10 +70,10 @@ func fillDNS(msg *dns.Msg, m *DNSMessage) {
 			r.Data = trimDot(v.Target)
 		case *dns.HTTPS:
 			r.Data = svcbData(&v.SVCB)
-			m.ECH = m.ECH || hasECH(&v.SVCB)
+			echParam(&v.SVCB, m)
 		case *dns.SVCB:
 			r.Data = svcbData(v)
-			m.ECH = m.ECH || hasECH(v)
+			echParam(v, m)
 		default:
 			s := rr.String()
 			// rr.String() is "name ttl class type rdata"; keep the rdata.
@@ -98,13 +100,16 @@ func svcbData(s *dns.SVCB) string {
 	return b.String()
 }
 
-func hasECH(s *dns.SVCB) bool {
+// echParam notes an ech parameter of an HTTPS/SVCB record in m: the flag,
+// and the public names of its configs (a malformed list gives the names
+// read before the fault, or none).
+func echParam(s *dns.SVCB, m *DNSMessage) {
 	for _, kv := range s.Value {
-		if kv.Key() == dns.SVCB_ECHCONFIG {
-			return true
+		if e, ok := kv.(*dns.SVCBECHConfig); ok {
+			m.ECH = true
+			m.ECHPublicNames, _ = tlshello.ECHPublicNames(m.ECHPublicNames, e.ECH)
 		}
 	}
-	return false
 }
 
 func trimDot(s string) string {

@@ -94,6 +94,11 @@ func tunnelSeeds(tb testing.TB) map[string][]byte {
 	ipE, _ := ip4(layers.IPProtocolGRE)
 	erspan := ethFrame(tb, nil, false, ipE, &layers.GRE{Protocol: layers.EthernetTypeERSPAN, SeqPresent: true},
 		&layers.ERSPANII{Version: 1, SessionID: 321}, gopacket.Payload(inner))
+	// ERSPAN type III (GRE protocol 0x22eb): VLAN 20, session 513, no
+	// platform subheader; the VLAN must not be taken for the session.
+	ipE3, _ := ip4(layers.IPProtocolGRE)
+	e3 := []byte{0x20, 20, 0x02, 0x01, 0, 0, 0, 1, 0, 0, 0, 0}
+	erspan3 := ethFrame(tb, nil, false, ipE3, &layers.GRE{Protocol: 0x22eb, SeqPresent: true}, gopacket.Payload(append(e3, inner...)))
 	pppoe := serializeTB(tb, &layers.Ethernet{SrcMAC: testClientMAC, DstMAC: testRouterMAC, EthernetType: layers.EthernetTypePPPoESession},
 		&layers.PPPoE{Version: 1, Type: 1, Code: layers.PPPoECodeSession, SessionId: 9},
 		&layers.PPP{PPPType: layers.PPPTypeIPv4}, gopacket.Payload(innerIP))
@@ -117,7 +122,7 @@ func tunnelSeeds(tb testing.TB) map[string][]byte {
 	}
 	frags := packFrames(frag(24, false, udpPart[24:]), frag(0, true, udpPart[:24]))
 	return map[string][]byte{"vxlan": vxlan, "gre": gre, "pppoe": pppoe, "mpls": mpls, "ipv4-frags": frags,
-		"geneve": geneve, "gtp-u": gtp, "teredo": teredo, "erspan": erspan}
+		"geneve": geneve, "gtp-u": gtp, "teredo": teredo, "erspan": erspan, "erspan3": erspan3}
 }
 
 // TestDecodeTunnels checks the hand-made seeds decode to the inner flow.
@@ -130,6 +135,7 @@ func TestDecodeTunnels(t *testing.T) {
 	}{
 		{"vxlan", TunnelVXLAN, 4242}, {"gre", TunnelGRE, 77}, {"pppoe", TunnelNone, 0}, {"mpls", TunnelNone, 0},
 		{"geneve", TunnelGeneve, 99}, {"gtp-u", TunnelGTPU, 0}, {"teredo", TunnelTeredo, 0}, {"erspan", TunnelERSPAN, 321},
+		{"erspan3", TunnelERSPAN, 513},
 	} {
 		d := NewDecoder(Options{})
 		var p Packet

@@ -55,8 +55,12 @@ type DNSMessage struct {
 	// (the rest of the message is malformed or cut short).
 	Partial   bool
 	Truncated bool // TC bit
-	// ECH is set when an HTTPS/SVCB answer carries an ech parameter.
-	ECH bool
+	// ECH is set when an HTTPS/SVCB answer carries an ech parameter;
+	// ECHPublicNames are the public names of its configs (see
+	// tlshello.ECHPublicNames), the names a client using them puts in the
+	// outer ClientHello.
+	ECH            bool
+	ECHPublicNames []string
 }
 
 // DNSRecord is one resource record of the answer section.

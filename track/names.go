@@ -11,6 +11,9 @@ import (
 type NamesOptions struct {
 	MaxEntries int           // default 1<<18
 	Grace      time.Duration // how long past its TTL an answer still names a flow; default 5 min
+	// MaxECHPublicNames bounds the set of ECH public names (see
+	// AddECHPublicName); default 1024.
+	MaxECHPublicNames int
 }
 
 // NameStats counts the cache's work.
@@ -39,6 +42,7 @@ type Names struct {
 	fifo         []netip.Addr // insertion order, for eviction
 	stats        NameStats    // guarded by mu, except hits and misses
 	hits, misses atomic.Uint64
+	pub          publicNames
 }
 
 // NewNames returns an empty cache.
@@ -49,7 +53,11 @@ func NewNames(opts NamesOptions) *Names {
 	if opts.Grace <= 0 {
 		opts.Grace = 5 * time.Minute
 	}
-	return &Names{opts: opts, m: make(map[netip.Addr]nameEntry)}
+	if opts.MaxECHPublicNames <= 0 {
+		opts.MaxECHPublicNames = 1024
+	}
+	return &Names{opts: opts, m: make(map[netip.Addr]nameEntry),
+		pub: publicNames{max: opts.MaxECHPublicNames, m: make(map[string]struct{})}}
 }
 
 // Add records that name resolved to addr at packet time t with the given TTL.

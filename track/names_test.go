@@ -221,3 +221,31 @@ func TestNamesConcurrent(t *testing.T) {
 		t.Errorf("Entries=%d Evicted=%d Added=%d", s.Entries, s.Evicted, s.Added)
 	}
 }
+
+func TestECHPublicNames(t *testing.T) {
+	c := NewNames(NamesOptions{MaxECHPublicNames: 2})
+	if !c.IsECHPublicName("cloudflare-ech.com") {
+		t.Error("the well-known cloudflare-ech.com is not a public name")
+	}
+	for _, n := range []string{"", "public.example.net", "secret.example.org"} {
+		if c.IsECHPublicName(n) {
+			t.Errorf("%q is a public name before any DNS answer", n)
+		}
+	}
+	c.AddECHPublicName("public.example.net")
+	c.AddECHPublicName("public.example.net") // a repeat takes no second slot
+	c.AddECHPublicName("cover.example.com")
+	if !c.IsECHPublicName("public.example.net") || !c.IsECHPublicName("cover.example.com") {
+		t.Error("names seen in ECH configs are not public names")
+	}
+	c.AddECHPublicName("third.example.org") // the set holds 2: the oldest goes
+	if c.IsECHPublicName("public.example.net") {
+		t.Error("the oldest public name outlived the bound")
+	}
+	if !c.IsECHPublicName("cover.example.com") || !c.IsECHPublicName("third.example.org") {
+		t.Error("the newer public names were forgotten")
+	}
+	if c.IsECHPublicName("secret.example.org") {
+		t.Error("a name never seen in an ECH config is a public name")
+	}
+}
