@@ -97,7 +97,7 @@ func (d *Decoder) SetTruncated() { d.truncated = true }
 // Decode decodes fr into p. p is overwritten; its slices borrow from
 // fr.Data or from the Decoder and are valid until the next call.
 func (d *Decoder) Decode(fr capture.Frame, p *Packet) Result {
-	*p = Packet{Time: fr.Time, Seq: fr.Seq, Path: fr.Path, WireLen: fr.WireLen}
+	*p = Packet{Time: fr.Time, Clock: p.Clock, Seq: fr.Seq, Path: fr.Path, WireLen: fr.WireLen}
 	d.Stats.Frames++
 	d.truncated = false
 	data := fr.Data

@@ -409,3 +409,17 @@ func recordsSpan(b []byte, msgLen int) int {
 	}
 	return off
 }
+
+// Add adds o's counts to s (summing workers).
+func (s *InspectStats) Add(o *InspectStats) {
+	s.DNSMessages += o.DNSMessages
+	s.DNSMalformed += o.DNSMalformed
+	s.DNSPartial += o.DNSPartial
+	s.TLSHellos += o.TLSHellos
+	s.TLSMalformed += o.TLSMalformed
+	s.HTTPRequests += o.HTTPRequests
+	s.QUICHellos += o.QUICHellos
+	s.QUICUndecrypt += o.QUICUndecrypt
+	s.StreamOverflow += o.StreamOverflow
+	s.OOODropped += o.OOODropped
+}

@@ -63,7 +63,13 @@ const (
 // Packet is the decoded L2–L4 view of one frame. Slices are borrowed (see
 // the package doc).
 type Packet struct {
-	Time    time.Time
+	Time time.Time
+	// Clock, when set by the caller, is a monotonic packet clock (the
+	// latest packet time seen so far across the whole input) that flow
+	// expiry follows instead of Time: captures whose times go backwards
+	// (files out of order, clock steps) then expire flows the same way
+	// however the packets are sharded.
+	Clock   time.Time
 	Seq     uint64 // frame number in its file
 	Path    string // capture file, "" for live
 	WireLen int

@@ -21,7 +21,7 @@ type Evidence struct {
 // context. f is the flow the alert is about; it is nil for a DNS-only
 // alert (a device resolved a name, no connection yet), whose source comes
 // from in.
-func (w *Writer) Alert(m *rules.Match, in *rules.Input, f *track.Flow, ev Evidence) {
+func (w *Writer) Alert(m *rules.Match, in *rules.Input, f *track.FlowMeta, ev Evidence) {
 	b := &w.b
 	b.begin()
 	b.time("@timestamp", in.Time)

@@ -14,7 +14,7 @@ func TestAlertEvents(t *testing.T) {
 	rule := &rules.Rule{ID: "gov-eu", Name: "Government devices stay in the EU", Severity: rules.SeverityHigh}
 	cases := []struct {
 		name   string
-		flow   *track.Flow
+		flow   *track.FlowMeta
 		in     rules.Input
 		m      rules.Match
 		want   want

@@ -26,6 +26,7 @@ const (
 type Writer struct {
 	w     *bufio.Writer
 	b     builder
+	enc   Encoder
 	n     uint64
 	err   error
 	close func() error
@@ -60,7 +61,32 @@ func (w *Writer) emit() {
 
 // Observation writes the event for one DNS message, ClientHello or HTTP
 // request seen in flow f. place is the destination's placement, or nil.
-func (w *Writer) Observation(o *classify.Observation, f *track.Flow, place *geo.Placement) {
+func (w *Writer) Observation(o *classify.Observation, f *track.FlowMeta, place *geo.Placement) {
+	if line := w.enc.Observation(o, f, place); line != nil {
+		w.Line(line)
+	}
+}
+
+// Line writes one pre-encoded event line (from an Encoder).
+func (w *Writer) Line(line []byte) {
+	if w.err != nil {
+		return
+	}
+	if _, err := w.w.Write(line); err != nil {
+		w.err = fmt.Errorf("write events: %w", err)
+		return
+	}
+	w.n++
+}
+
+// Encoder builds event lines without writing them, so that workers can
+// encode in parallel and one writer can put the lines in order. Not safe
+// for concurrent use; one per worker.
+type Encoder struct{ b builder }
+
+// Observation returns the event line for o (nil for an App without an
+// event). The line is valid until the next call.
+func (e *Encoder) Observation(o *classify.Observation, f *track.FlowMeta, place *geo.Placement) []byte {
 	var ds, proto string
 	switch o.App {
 	case classify.AppDNS:
@@ -72,9 +98,9 @@ func (w *Writer) Observation(o *classify.Observation, f *track.Flow, place *geo.
 	case classify.AppQUIC:
 		ds, proto = DatasetQUIC, "quic"
 	default:
-		return
+		return nil
 	}
-	b := &w.b
+	b := &e.b
 	b.begin()
 	p := o.Packet
 	header(b, ds, p.Time, p.Seq, p.Path, nil)
@@ -101,11 +127,11 @@ func (w *Writer) Observation(o *classify.Observation, f *track.Flow, place *geo.
 		b.close()
 	}
 	ours(b, f, place, o)
-	w.emit()
+	return b.end()
 }
 
 // Flow writes the summary event of a flow that ended.
-func (w *Writer) Flow(f *track.Flow, place *geo.Placement) {
+func (w *Writer) Flow(f *track.FlowMeta, place *geo.Placement) {
 	b := &w.b
 	b.begin()
 	header(b, DatasetFlow, f.First, f.FirstSeq, f.Path, f)
@@ -118,7 +144,7 @@ func (w *Writer) Flow(f *track.Flow, place *geo.Placement) {
 
 // header writes @timestamp, event and log. For a flow event (f != nil)
 // event also gets start, end and duration.
-func header(b *builder, dataset string, t time.Time, seq uint64, path string, f *track.Flow) {
+func header(b *builder, dataset string, t time.Time, seq uint64, path string, f *track.FlowMeta) {
 	b.time("@timestamp", t)
 	b.open("event")
 	b.str("kind", "event")
@@ -142,7 +168,7 @@ func header(b *builder, dataset string, t time.Time, seq uint64, path string, f 
 // endpoints writes the source and destination objects, each once (a JSON
 // object must not repeat a key); counts adds the flow's byte and packet
 // counts.
-func endpoints(b *builder, f *track.Flow, place *geo.Placement, counts bool) {
+func endpoints(b *builder, f *track.FlowMeta, place *geo.Placement, counts bool) {
 	b.open("source")
 	addrPort(b, f.Key.Src)
 	if f.HasMAC {
@@ -199,7 +225,7 @@ func placeFields(b *builder, p *geo.Placement) {
 	}
 }
 
-func network(b *builder, f *track.Flow, proto string, counts bool) {
+func network(b *builder, f *track.FlowMeta, proto string, counts bool) {
 	b.open("network")
 	if counts {
 		b.uint("bytes", f.Bytes[0]+f.Bytes[1])
@@ -248,7 +274,7 @@ func cloud(b *builder, p *geo.Placement) {
 }
 
 // ours writes the egresswatch.* fields.
-func ours(b *builder, f *track.Flow, p *geo.Placement, o *classify.Observation) {
+func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observation) {
 	b.open("egresswatch")
 	if f.NameSource != track.NameNone {
 		b.str("name_source", f.NameSource.String())

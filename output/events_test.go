@@ -122,8 +122,8 @@ func get(v any, path string) (any, bool) {
 	return v, true
 }
 
-func testFlow(proto flow.Proto, src, dst string) *track.Flow {
-	return &track.Flow{
+func testFlow(proto flow.Proto, src, dst string) *track.FlowMeta {
+	return &track.FlowMeta{
 		Key:      flow.Key{Proto: proto, Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst)},
 		First:    t0,
 		Last:     t0.Add(1500 * time.Millisecond),
@@ -136,7 +136,7 @@ func testFlow(proto flow.Proto, src, dst string) *track.Flow {
 	}
 }
 
-func testPacket(f *track.Flow) *classify.Packet {
+func testPacket(f *track.FlowMeta) *classify.Packet {
 	return &classify.Packet{Time: t0.Add(time.Second), Seq: 42, Path: f.Path, Key: f.Key, WireLen: 100}
 }
 
@@ -212,8 +212,8 @@ func checkFields(t *testing.T, m map[string]any, line []byte, w want, absent []s
 }
 
 func TestObservationEvents(t *testing.T) {
-	tcp := func() *track.Flow { return testFlow(flow.TCP, "10.0.0.1:50000", "52.1.2.3:443") }
-	udp := func() *track.Flow { return testFlow(flow.UDP, "10.0.0.1:40000", "8.8.8.8:53") }
+	tcp := func() *track.FlowMeta { return testFlow(flow.TCP, "10.0.0.1:50000", "52.1.2.3:443") }
+	udp := func() *track.FlowMeta { return testFlow(flow.UDP, "10.0.0.1:40000", "8.8.8.8:53") }
 	common := want{
 		"@timestamp":     "2024-03-01T12:00:01.123456789Z",
 		"event.kind":     "event",
@@ -225,7 +225,7 @@ func TestObservationEvents(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		flow   func() *track.Flow
+		flow   func() *track.FlowMeta
 		obs    func(p *classify.Packet) *classify.Observation
 		place  *geo.Placement
 		want   want
@@ -282,7 +282,7 @@ func TestObservationEvents(t *testing.T) {
 		},
 		{
 			name: "tls with alpn and placement",
-			flow: func() *track.Flow {
+			flow: func() *track.FlowMeta {
 				f := tcp()
 				f.Name, f.NameSource = "api.example.com", track.NameSNI
 				f.VLAN, f.NVLAN = [2]uint16{100, 200}, 2
@@ -329,7 +329,7 @@ func TestObservationEvents(t *testing.T) {
 		},
 		{
 			name: "http",
-			flow: func() *track.Flow {
+			flow: func() *track.FlowMeta {
 				f := testFlow(flow.TCP, "10.0.0.1:50001", "203.0.113.9:8080")
 				f.Name, f.NameSource = "www.example.org", track.NameHTTP
 				f.VLAN, f.NVLAN = [2]uint16{42, 0}, 1
@@ -354,7 +354,7 @@ func TestObservationEvents(t *testing.T) {
 		},
 		{
 			name: "quic ipv6",
-			flow: func() *track.Flow {
+			flow: func() *track.FlowMeta {
 				f := testFlow(flow.UDP, "[2001:db8::1]:55555", "[2606:4700::1111]:443")
 				f.HasMAC = false
 				return f
@@ -414,14 +414,14 @@ func TestObservationUnknownAppWritesNothing(t *testing.T) {
 func TestFlowEvent(t *testing.T) {
 	cases := []struct {
 		name   string
-		flow   func() *track.Flow
+		flow   func() *track.FlowMeta
 		place  *geo.Placement
 		want   want
 		absent []string
 	}{
 		{
 			name: "tcp with placement",
-			flow: func() *track.Flow {
+			flow: func() *track.FlowMeta {
 				f := testFlow(flow.TCP, "10.0.0.1:50000", "52.1.2.3:443")
 				f.Name, f.NameSource = "api.example.com", track.NameDNS
 				return f
@@ -451,7 +451,7 @@ func TestFlowEvent(t *testing.T) {
 		},
 		{
 			name: "unnamed udp with tunnel, no placement",
-			flow: func() *track.Flow {
+			flow: func() *track.FlowMeta {
 				f := testFlow(flow.UDP, "10.0.0.1:40000", "10.0.0.2:40001")
 				f.Path = ""
 				f.Tunnel = classify.Tunnel{Kind: classify.TunnelVXLAN, Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("192.0.2.2"), ID: 5001, HasID: true}
@@ -469,7 +469,7 @@ func TestFlowEvent(t *testing.T) {
 		},
 		{
 			name:  "placement without geo or as",
-			flow:  func() *track.Flow { return testFlow(flow.TCP, "10.0.0.1:50000", "10.0.0.9:443") },
+			flow:  func() *track.FlowMeta { return testFlow(flow.TCP, "10.0.0.1:50000", "10.0.0.9:443") },
 			place: &geo.Placement{Internal: true, Indeterminate: true, Reason: "rfc1918"},
 			want: want{
 				"egresswatch.placement.indeterminate": true,

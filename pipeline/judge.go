@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"sync/atomic"
+
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/output"
 	"github.com/egresswatch/egresswatch/report"
@@ -10,9 +12,11 @@ import (
 
 // judge evaluates the policy at the moments the rules package defines
 // (a flow starts, a flow gains a name, a device resolves a name), writes
-// alerts through the suppressor, and feeds the report.
+// alerts through the suppressor, and feeds the report. It runs in the
+// merger, in frame order, so its decisions do not depend on the number of
+// workers.
 type judge struct {
-	policy  *rules.Policy
+	policy  *atomic.Pointer[rules.Policy]
 	supp    *rules.Suppressor
 	alerts  *output.Writer // nil: alerts are counted but not written
 	report  *report.Builder
@@ -30,80 +34,77 @@ type JudgeStats struct {
 	ByRule      map[string]uint64 // written and suppressed, by rule id
 }
 
-func newJudge(p *rules.Policy, alerts *output.Writer, rep *report.Builder) *judge {
+func newJudge(p *atomic.Pointer[rules.Policy], alerts *output.Writer, rep *report.Builder) *judge {
 	return &judge{
 		policy: p,
-		supp:   rules.NewSuppressor(p.Suppress),
+		supp:   rules.NewSuppressor(p.Load().Suppress),
 		alerts: alerts,
 		report: rep,
 		stats:  JudgeStats{ByRule: map[string]uint64{}},
 	}
 }
 
-// flow evaluates a flow at start or when it has just been named.
-func (j *judge) flow(w *Worker, f *track.Flow, kind rules.Kind) {
-	fi := w.info(f)
+// flow evaluates a flow; m carries its name (the merger fills in the
+// passive DNS name when the worker had none).
+func (j *judge) flow(m *track.FlowMeta, fs *flowState, kind rules.Kind) {
 	in := &j.in
 	*in = rules.Input{
 		Kind:      kind,
-		Time:      f.Last,
-		Src:       f.Key.Src.Addr(),
-		SrcMAC:    f.SrcMAC,
-		HasMAC:    f.HasMAC,
-		VLANs:     f.VLAN[:f.NVLAN],
-		Dst:       f.Key.Dst.Addr(),
-		DstPort:   f.Key.Dst.Port(),
-		Transport: f.Key.Proto,
-		Name:      f.Name,
+		Time:      m.Last,
+		Src:       m.Key.Src.Addr(),
+		SrcMAC:    m.SrcMAC,
+		HasMAC:    m.HasMAC,
+		VLANs:     m.VLAN[:m.NVLAN],
+		Dst:       m.Key.Dst.Addr(),
+		DstPort:   m.Key.Dst.Port(),
+		Transport: m.Key.Proto,
+		Name:      m.Name,
+		Place:     fs.place,
 	}
-	if p := w.place(f); p != nil {
-		in.Place = *p
+	if m.NameSource != track.NameNone {
+		in.NameSource = m.NameSource.String()
 	}
-	if f.NameSource != track.NameNone {
-		in.NameSource = f.NameSource.String()
-	}
-	j.evaluate(f, fi)
+	j.evaluate(m, fs)
 }
 
 // dnsQuery evaluates a device's DNS question: the device tried to reach
 // the name, whether or not a connection follows.
-func (j *judge) dnsQuery(w *Worker, f *track.Flow, name string) {
-	fi := w.info(f)
-	p := &w.pkt
+func (j *judge) dnsQuery(d *dnsFacts, fs *flowState) {
 	in := &j.in
 	*in = rules.Input{
 		Kind:       rules.KindDNSQuery,
-		Time:       p.Time,
-		Src:        p.Key.Src.Addr(),
-		SrcMAC:     p.SrcMAC,
-		HasMAC:     p.HasMAC,
-		VLANs:      p.VLAN[:p.NVLAN],
-		Name:       name,
+		Time:       d.time,
+		Src:        d.src,
+		SrcMAC:     d.mac,
+		HasMAC:     d.hasMAC,
+		VLANs:      d.vlan[:d.nvlan],
+		Name:       d.qname,
 		NameSource: "dns",
 	}
-	j.evaluate(nil, fi)
+	j.evaluate(nil, fs)
 }
 
-func (j *judge) evaluate(f *track.Flow, fi *flowInfo) {
+func (j *judge) evaluate(m *track.FlowMeta, fs *flowState) {
 	j.stats.Evaluations++
 	in := &j.in
-	j.matches = j.policy.Evaluate(in, j.matches[:0])
+	pol := j.policy.Load()
+	j.matches = pol.Evaluate(in, j.matches[:0])
 	for i := range j.matches {
-		m := &j.matches[i]
-		svc := m.Service
+		mt := &j.matches[i]
+		svc := mt.Service
 		if svc == "" {
-			svc = m.DstService
+			svc = mt.DstService
 		}
 		// One alert per rule and service for a flow: a flow that alerts at
 		// its start and again once named adds only what is new.
-		key := m.Rule.ID + "\x00" + svc + "\x00" + in.Name
-		if fi.alerted(key) {
+		key := mt.Rule.ID + "\x00" + svc + "\x00" + in.Name
+		if fs.alerted(key) {
 			continue
 		}
-		emit, closed := j.supp.Admit(rules.SuppressKey{Rule: m.Rule.ID, Device: in.Src, Service: svc, Country: m.Country}, in.Time, j.closed[:0])
+		emit, closed := j.supp.Admit(rules.SuppressKey{Rule: mt.Rule.ID, Device: in.Src, Service: svc, Country: mt.Country}, in.Time, j.closed[:0])
 		j.closed = closed
 		j.summaries()
-		j.stats.ByRule[m.Rule.ID]++
+		j.stats.ByRule[mt.Rule.ID]++
 		if !emit {
 			j.stats.Suppressed++
 			continue
@@ -111,29 +112,30 @@ func (j *judge) evaluate(f *track.Flow, fi *flowInfo) {
 		j.stats.Alerts++
 		if j.alerts != nil {
 			ev := output.Evidence{FirstSeen: in.Time, LastSeen: in.Time}
-			if f != nil {
-				ev.FirstSeen = f.First
+			if m != nil {
+				ev.FirstSeen = m.First
 			}
-			j.alerts.Alert(m, in, f, ev)
+			j.alerts.Alert(mt, in, m, ev)
 		}
 		if j.report != nil {
-			j.report.AddAlert(report.Alert{Rule: m.Rule.ID, Groups: m.Groups, Service: svc, Country: m.Country, Device: in.Src, Time: in.Time, Count: 1})
+			j.report.AddAlert(report.Alert{Rule: mt.Rule.ID, Groups: mt.Groups, Service: svc, Country: mt.Country, Device: in.Src, Time: in.Time, Count: 1})
 		}
 	}
 }
 
 // summaries writes the summaries of suppression windows that closed.
 func (j *judge) summaries() {
+	pol := j.policy.Load()
 	for _, s := range j.closed {
 		if s.Suppressed == 0 {
 			continue
 		}
 		if j.alerts != nil {
-			j.alerts.AlertSummary(s, j.policy.Rule(s.Key.Rule))
+			j.alerts.AlertSummary(s, pol.Rule(s.Key.Rule))
 		}
 		if j.report != nil {
 			// The summary keeps no MAC or VLAN: groups by address only.
-			groups := j.policy.Groups(s.Key.Device, [6]byte{}, false, nil, nil)
+			groups := pol.Groups(s.Key.Device, [6]byte{}, false, nil, nil)
 			j.report.AddAlert(report.Alert{Rule: s.Key.Rule, Groups: groups, Service: s.Key.Service, Country: s.Key.Country, Device: s.Key.Device, Time: s.Last, Count: s.Suppressed})
 		}
 	}
@@ -147,27 +149,28 @@ func (j *judge) flush() {
 }
 
 // flowEnded adds an egress flow to the report.
-func (j *judge) flowEnded(w *Worker, f *track.Flow) {
-	if j.report == nil || j.policy.IsInternal(f.Key.Dst.Addr()) {
+func (j *judge) flowEnded(m *track.FlowMeta, fs *flowState) {
+	pol := j.policy.Load()
+	if j.report == nil || pol.IsInternal(m.Key.Dst.Addr()) {
 		return
 	}
-	p := w.place(f)
-	if p == nil {
+	p := &fs.place
+	if !fs.placed {
 		p = &geo.Placement{}
 	}
-	groups := j.policy.Groups(f.Key.Src.Addr(), f.SrcMAC, f.HasMAC, f.VLAN[:f.NVLAN], nil)
+	groups := pol.Groups(m.Key.Src.Addr(), m.SrcMAC, m.HasMAC, m.VLAN[:m.NVLAN], nil)
 	j.report.AddFlow(report.FlowSummary{
 		Groups:        groups,
-		Service:       j.policy.Service(f.Name, f.Key.Dst.Addr(), p.ASN),
+		Service:       pol.Service(m.Name, m.Key.Dst.Addr(), p.ASN),
 		Country:       p.Country,
 		Indeterminate: p.Indeterminate,
 		Reason:        p.Reason,
-		Dst:           f.Key.Dst.Addr(),
-		Name:          f.Name,
-		Device:        f.Key.Src.Addr(),
-		Bytes:         f.Bytes[0] + f.Bytes[1],
-		Packets:       f.Packets[0] + f.Packets[1],
-		First:         f.First,
-		Last:          f.Last,
+		Dst:           m.Key.Dst.Addr(),
+		Name:          m.Name,
+		Device:        m.Key.Src.Addr(),
+		Bytes:         m.Bytes[0] + m.Bytes[1],
+		Packets:       m.Packets[0] + m.Packets[1],
+		First:         m.First,
+		Last:          m.Last,
 	})
 }

@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/egresswatch/egresswatch/capture"
 	"github.com/egresswatch/egresswatch/classify"
@@ -13,16 +18,19 @@ import (
 	"github.com/egresswatch/egresswatch/track"
 )
 
-// Config is what Run needs. The zero value runs with defaults and writes
+// Config is what a run needs. The zero value runs with defaults and writes
 // nothing.
 type Config struct {
 	// Events receives one ECS JSON line per observation and per flow; nil
 	// writes none.
 	Events io.Writer
 	// Placer places destinations; nil leaves events without placement.
-	Placer Placer
-	Flows  track.TableOptions
-	Names  track.NamesOptions
+	// With several workers, NewPlacer makes one per worker (a per-worker
+	// cache); Placer is then ignored.
+	Placer    Placer
+	NewPlacer func() Placer
+	Flows     track.TableOptions
+	Names     track.NamesOptions
 
 	// Policy is evaluated on every flow, name and DNS question; nil
 	// evaluates nothing. Alerts receives them as ECS JSON lines (nil
@@ -32,8 +40,14 @@ type Config struct {
 	Alerts io.Writer
 	Report *report.Builder
 
-	events *output.Writer
-	alerts *output.Writer
+	// Workers is the number of flow-sharded workers (default: the number
+	// of CPUs). Packets are sharded by a symmetric hash of the host pair,
+	// and the output is put back in frame order, so it is the same for
+	// any number of workers.
+	Workers int
+	// BatchFrames is how many frames the reader hands out at a time
+	// (default 4096); flows expire at batch boundaries.
+	BatchFrames int
 }
 
 // Summary is what a run saw, for the end-of-run report on stderr.
@@ -45,63 +59,264 @@ type Summary struct {
 	NamedBy map[string]uint64 // flows named, by name source
 	Events  uint64
 	Judge   JudgeStats
+	Workers int
+}
+
+// Engine runs the pipeline. Its policy can be replaced while it runs.
+type Engine struct {
+	cfg     Config
+	policy  atomic.Pointer[rules.Policy]
+	workers []*Worker
+	merger  merger
+	events  *output.Writer
+	alerts  *output.Writer
+}
+
+// New returns an Engine for cfg.
+func New(cfg Config) *Engine {
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.NumCPU()
+	}
+	if cfg.BatchFrames <= 0 {
+		cfg.BatchFrames = 4096
+	}
+	if cfg.Flows.MaxFlows > 0 {
+		cfg.Flows.MaxFlows = max(1, cfg.Flows.MaxFlows/cfg.Workers)
+	}
+	e := &Engine{cfg: cfg}
+	if cfg.Events != nil {
+		e.events = output.NewWriter(cfg.Events)
+	}
+	if cfg.Alerts != nil {
+		e.alerts = output.NewWriter(cfg.Alerts)
+	}
+	e.merger = merger{names: track.NewNames(cfg.Names), events: e.events}
+	if cfg.Policy != nil {
+		e.policy.Store(cfg.Policy)
+		e.merger.judge = newJudge(&e.policy, e.alerts, cfg.Report)
+	}
+	for i := 0; i < cfg.Workers; i++ {
+		placer := cfg.Placer
+		if cfg.NewPlacer != nil {
+			placer = cfg.NewPlacer()
+		} else if cfg.Workers > 1 {
+			placer = lockedPlacer(cfg.Placer)
+		}
+		e.workers = append(e.workers, newWorker(&cfg, placer))
+	}
+	return e
+}
+
+// SetPolicy replaces the policy for everything evaluated from now on. A
+// run that started without a policy keeps running without one.
+func (e *Engine) SetPolicy(p *rules.Policy) {
+	if p != nil && e.merger.judge != nil {
+		e.policy.Store(p)
+	}
 }
 
 // Run reads src to the end (or until ctx is done) and returns what it saw.
-// A *capture.FormatError from src ends the current file, not the run: the
-// caller's Source (capture.Multi) records it and goes on; Run returns only
-// errors that stop everything.
+// A *capture.FormatError ends the current file, not the run: the caller's
+// Source (capture.Multi) records it and goes on; Run returns only errors
+// that stop everything.
 func Run(ctx context.Context, src capture.Source, cfg Config) (Summary, error) {
-	if cfg.Events != nil {
-		cfg.events = output.NewWriter(cfg.Events)
+	if cfg.Workers <= 0 {
+		cfg.Workers = 1
 	}
-	if cfg.Alerts != nil {
-		cfg.alerts = output.NewWriter(cfg.Alerts)
+	return New(cfg).Run(ctx, src)
+}
+
+// batch is a run of frames handed to every worker at once; each worker
+// takes the frames of its shard and leaves its records in the batch.
+type batch struct {
+	frames []capture.Frame
+	data   []byte // the frames' bytes: the source's buffers are reused
+	shard  []uint16
+	clock  []time.Time // per frame: the latest packet time so far
+	last   time.Time
+	first  uint64 // global number of frames[0]
+	final  bool   // flush every flow after the frames
+	out    []workerOut
+	wg     sync.WaitGroup
+}
+
+type workerOut struct {
+	recs  []record
+	arena []byte
+}
+
+// Run reads src to the end (or until ctx is done).
+func (e *Engine) Run(ctx context.Context, src capture.Source) (Summary, error) {
+	nw := len(e.workers)
+	pool := make(chan *batch, 4)
+	for i := 0; i < cap(pool); i++ {
+		pool <- &batch{out: make([]workerOut, nw)}
 	}
-	names := track.NewNames(cfg.Names)
-	w := newWorker(&cfg, names)
-	var err error
-	for n := 0; ; n++ {
-		if n&1023 == 0 && ctx.Err() != nil {
-			err = ctx.Err()
-			break
-		}
-		fr, e := src.Next()
-		if e != nil {
-			if !errors.Is(e, io.EOF) {
-				err = e
+	toWorker := make([]chan *batch, nw)
+	for i := range toWorker {
+		toWorker[i] = make(chan *batch, cap(pool))
+	}
+	toMerger := make(chan *batch, cap(pool))
+
+	var wg sync.WaitGroup
+	for i, w := range e.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range toWorker[i] {
+				e.work(w, uint16(i), b)
 			}
-			break
+		}()
+	}
+	mergeDone := make(chan struct{})
+	go func() {
+		defer close(mergeDone)
+		var recs []*record
+		for b := range toMerger {
+			b.wg.Wait()
+			recs = recs[:0]
+			for i := range b.out {
+				for k := range b.out[i].recs {
+					recs = append(recs, &b.out[i].recs[k])
+				}
+			}
+			slices.SortFunc(recs, func(x, y *record) int {
+				if x.less(y) {
+					return -1
+				}
+				if y.less(x) {
+					return 1
+				}
+				return 0
+			})
+			for _, r := range recs {
+				e.merger.handle(r, b.out[r.worker].arena)
+			}
+			if b.final {
+				if e.merger.judge != nil {
+					e.merger.judge.flush()
+				}
+				continue
+			}
+			pool <- b
 		}
-		w.Handle(fr)
+	}()
+
+	err := e.read(ctx, src, pool, toWorker, toMerger)
+	for _, c := range toWorker {
+		close(c)
 	}
-	w.flows.Flush()
-	if w.judge != nil {
-		w.judge.flush()
+	close(toMerger)
+	wg.Wait()
+	<-mergeDone
+	return e.summary(err)
+}
+
+// read fills batches from src and hands them out, then a final one.
+func (e *Engine) read(ctx context.Context, src capture.Source, pool chan *batch, toWorker []chan *batch, toMerger chan *batch) error {
+	var n uint64 // frames handed out so far
+	var err error
+	var last time.Time
+	nw := len(e.workers)
+	for done := false; !done; {
+		b := <-pool
+		b.frames, b.data, b.shard, b.clock, b.final, b.first = b.frames[:0], b.data[:0], b.shard[:0], b.clock[:0], false, n+1
+		for len(b.frames) < e.cfg.BatchFrames && len(b.data) < 8<<20 {
+			if len(b.frames)&255 == 0 && ctx.Err() != nil {
+				err, done = ctx.Err(), true
+				break
+			}
+			fr, rerr := src.Next()
+			if rerr != nil {
+				if !errors.Is(rerr, io.EOF) {
+					err = rerr
+				}
+				done = true
+				break
+			}
+			if !fr.Time.IsZero() && fr.Time.After(last) {
+				last = fr.Time
+			}
+			b.frames = append(b.frames, fr)
+			b.clock = append(b.clock, last)
+			b.data = append(b.data, fr.Data...)
+			if nw > 1 {
+				b.shard = append(b.shard, uint16(classify.ShardHash(fr.Data, fr.LinkType)%uint64(nw)))
+			}
+		}
+		// The frames borrow from b.data, which may have moved while it grew.
+		off := 0
+		for i := range b.frames {
+			l := len(b.frames[i].Data)
+			b.frames[i].Data = b.data[off : off+l : off+l]
+			off += l
+		}
+		n += uint64(len(b.frames))
+		b.last = last
+		b.final = done
+		e.dispatch(b, toWorker, toMerger)
 	}
-	s := Summary{
-		Decode:  w.dec.Stats,
-		Inspect: w.insp.Stats,
-		Flows:   w.flows.Stats,
-		Names:   names.Stats(),
-		NamedBy: map[string]uint64{},
+	return err
+}
+
+func (e *Engine) dispatch(b *batch, toWorker []chan *batch, toMerger chan *batch) {
+	b.wg.Add(len(toWorker))
+	for _, c := range toWorker {
+		c <- b
 	}
-	for i, n := range w.stats.NamedBy {
+	toMerger <- b
+}
+
+// work runs one worker's share of a batch.
+func (e *Engine) work(w *Worker, id uint16, b *batch) {
+	defer b.wg.Done()
+	w.recs, w.arena = b.out[id].recs[:0], b.out[id].arena[:0]
+	for i := range b.frames {
+		if len(b.shard) > 0 && b.shard[i] != id {
+			continue
+		}
+		w.pkt.Clock = b.clock[i]
+		w.Handle(b.frames[i], b.first+uint64(i))
+	}
+	boundary := b.first + uint64(len(b.frames))
+	if !b.last.IsZero() {
+		w.advance(b.last, boundary)
+	}
+	if b.final {
+		w.flush(boundary)
+	}
+	for i := range w.recs {
+		w.recs[i].worker = id
+	}
+	b.out[id].recs, b.out[id].arena = w.recs, w.arena
+}
+
+func (e *Engine) summary(err error) (Summary, error) {
+	s := Summary{NamedBy: map[string]uint64{}, Workers: len(e.workers), Names: e.merger.names.Stats()}
+	for _, w := range e.workers {
+		s.Decode.Add(&w.dec.Stats)
+		s.Inspect.Add(&w.insp.Stats)
+		s.Flows.Flows += w.flows.Stats.Flows
+		s.Flows.Expired += w.flows.Stats.Expired
+		s.Flows.Evicted += w.flows.Stats.Evicted
+		s.Flows.Active += w.flows.Stats.Active
+	}
+	for i, n := range e.merger.namedBy {
 		if n > 0 {
 			s.NamedBy[track.NameSource(i).String()] = n
 		}
 	}
-	if w.judge != nil {
-		s.Judge = w.judge.stats
+	if j := e.merger.judge; j != nil {
+		s.Judge = j.stats
 	}
-	if cfg.alerts != nil {
-		if ferr := cfg.alerts.Flush(); ferr != nil && err == nil {
+	if e.alerts != nil {
+		if ferr := e.alerts.Flush(); ferr != nil && err == nil {
 			err = ferr
 		}
 	}
-	if cfg.events != nil {
-		s.Events = cfg.events.Count()
-		if ferr := cfg.events.Flush(); ferr != nil && err == nil {
+	if e.events != nil {
+		s.Events = e.events.Count()
+		if ferr := e.events.Flush(); ferr != nil && err == nil {
 			err = ferr
 		}
 	}

@@ -2,12 +2,13 @@ package pipeline
 
 import (
 	"net/netip"
+	"sync"
+	"time"
 
 	"github.com/egresswatch/egresswatch/capture"
 	"github.com/egresswatch/egresswatch/classify"
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/output"
-	"github.com/egresswatch/egresswatch/rules"
 	"github.com/egresswatch/egresswatch/track"
 )
 
@@ -16,83 +17,89 @@ type Placer interface {
 	Lookup(a netip.Addr) geo.Placement
 }
 
-// flowInfo is what the pipeline keeps with each flow (track.Flow.User).
-type flowInfo struct {
-	place   geo.Placement
-	placed  bool
-	pending bool     // the flow's first judgement waits for a name
-	alerts  []string // rule/service/name keys already alerted for this flow
+// flowState is what the pipeline keeps with each flow (track.Flow.User).
+// The worker that owns the flow creates it and writes place before it
+// hands the flow's first record to the merger; after that the worker
+// touches only the w* fields and the merger only the others.
+type flowState struct {
+	place  geo.Placement
+	placed bool
+	firstN uint64 // global frame number of the flow's first packet
+
+	wSettled bool // worker: the settle record is sent
+
+	pending bool     // merger: the first judgement waits for a name
+	dnsName string   // merger: name from the passive DNS cache at flow start
+	alerts  []string // merger: rule/service/name keys already alerted
 }
 
-func (fi *flowInfo) alerted(key string) bool {
-	for _, k := range fi.alerts {
+func (fs *flowState) alerted(key string) bool {
+	for _, k := range fs.alerts {
 		if k == key {
 			return true
 		}
 	}
-	fi.alerts = append(fi.alerts, key)
+	fs.alerts = append(fs.alerts, key)
 	return false
 }
 
-// Worker runs the per-packet part of the pipeline. It owns its decoder,
-// inspector and flow table; it is not safe for concurrent use.
+// judgeAfter is how many packets a flow may go unnamed before it is
+// judged without a name.
+const judgeAfter = 10
+
+// Worker runs the per-packet part of the pipeline: decode, flow table,
+// application-layer inspection, and the encoding of observation events.
+// It owns its state and is not safe for concurrent use. What it finds goes
+// out as records, which the merger puts in frame order.
 type Worker struct {
 	dec    *classify.Decoder
 	insp   *classify.Inspector
 	flows  *track.Table
-	names  *track.Names
 	placer Placer
-	events *output.Writer
-	judge  *judge // nil without a policy
+	enc    *output.Encoder // nil: no events
+	judged bool            // a policy is evaluated: send settle records
 
 	pkt   classify.Packet
-	stats WorkerStats
+	n     uint64 // global number of the frame being handled
+	sub   uint32
+	recs  []record
+	arena []byte // event lines of the current batch
 }
 
-// WorkerStats counts what a worker did beyond its stages' own counters.
-type WorkerStats struct {
-	NamedBy [5]uint64 // flows named, by track.NameSource
-}
-
-func newWorker(cfg *Config, names *track.Names) *Worker {
+func newWorker(cfg *Config, placer Placer) *Worker {
 	w := &Worker{
 		dec:    classify.NewDecoder(classify.Options{}),
 		insp:   classify.NewInspector(),
-		names:  names,
-		placer: cfg.Placer,
-		events: cfg.events,
+		placer: placer,
+		judged: cfg.Policy != nil,
 	}
-	w.flows = track.NewTable(cfg.Flows, w.flowEnded)
-	if cfg.Policy != nil {
-		w.judge = newJudge(cfg.Policy, cfg.alerts, cfg.Report)
+	if cfg.Events != nil {
+		w.enc = &output.Encoder{}
 	}
+	opts := cfg.Flows
+	opts.Manual = true
+	w.flows = track.NewTable(opts, w.flowEnded)
 	return w
 }
 
-// Handle runs one frame through the pipeline.
-func (w *Worker) Handle(fr capture.Frame) {
+// Handle runs one frame, the n-th of the run, through the worker.
+func (w *Worker) Handle(fr capture.Frame, n uint64) {
+	w.n, w.sub = n, 0
 	if w.dec.Decode(fr, &w.pkt) != classify.ResultL4 {
 		return
 	}
 	p := &w.pkt
 	f, fromInit, isNew := w.flows.Lookup(p)
 	if isNew {
-		if name, ok := w.names.Lookup(f.Key.Dst.Addr(), p.Time); ok {
-			f.Name, f.NameSource = name, track.NameDNS
+		fs := &flowState{firstN: n}
+		if w.placer != nil {
+			fs.place, fs.placed = w.placer.Lookup(f.Key.Dst.Addr()), true
 		}
-		if w.judge != nil {
-			// A flow is judged once it has a name, or once naming it is
-			// hopeless: the ClientHello or Host usually comes a few
-			// packets after the SYN, and an alert should carry it.
-			if f.NameSource != track.NameNone {
-				w.judge.flow(w, f, rules.KindFlowStart)
-			} else {
-				w.info(f).pending = true
-			}
-		}
+		f.User = fs
+		w.emit(record{kind: recFlowStart, fs: fs, meta: f.FlowMeta})
 	}
 	if f.Stream.Done() {
-		if w.judge != nil {
+		if w.judged {
 			w.settle(f)
 		}
 		return // the bulk path: a known flow with nothing left to learn
@@ -100,42 +107,27 @@ func (w *Worker) Handle(fr capture.Frame) {
 	for _, o := range w.insp.Inspect(&f.Stream, p, fromInit) {
 		w.observe(f, &o)
 	}
-	if w.judge != nil {
+	if w.judged {
 		w.settle(f)
 	}
 }
 
-// judgeAfter is how many packets a flow may go unnamed before it is judged
-// without a name.
-const judgeAfter = 10
-
-// settle judges a flow whose start was deferred, once nothing more will
-// name it (its stream is done) or it has gone judgeAfter packets unnamed.
+// settle tells the merger, once, that nothing more will name this flow
+// (its stream is done) or that it has gone judgeAfter packets unnamed.
 func (w *Worker) settle(f *track.Flow) {
-	fi, _ := f.User.(*flowInfo)
-	if fi == nil || !fi.pending {
+	fs := f.User.(*flowState)
+	if fs.wSettled {
 		return
 	}
 	if f.Stream.Done() || f.Packets[0]+f.Packets[1] >= judgeAfter {
-		fi.pending = false
-		w.judge.flow(w, f, rules.KindFlowStart)
+		fs.wSettled = true
+		w.emit(record{kind: recFlowSettle, fs: fs, meta: f.FlowMeta})
 	}
 }
 
 func (w *Worker) observe(f *track.Flow, o *classify.Observation) {
+	fs := f.User.(*flowState)
 	switch o.App {
-	case classify.AppDNS:
-		m := o.DNS
-		if !m.Response && m.QName != "" && w.judge != nil {
-			w.judge.dnsQuery(w, f, m.QName)
-		}
-		if m.Response && m.QName != "" {
-			for i := range m.Answers {
-				if a := &m.Answers[i]; a.Addr.IsValid() {
-					w.names.Add(a.Addr, m.QName, a.TTL, o.Packet.Time)
-				}
-			}
-		}
 	case classify.AppTLS, classify.AppQUIC:
 		if sni := o.Hello.ServerName; sni != "" && !o.Hello.ServerNameIsIP {
 			src := track.NameSNI
@@ -149,62 +141,107 @@ func (w *Worker) observe(f *track.Flow, o *classify.Observation) {
 			w.name(f, o.HTTP.Host, track.NameHTTP)
 		}
 	}
-	if w.events != nil {
-		w.events.Observation(o, f, w.place(f))
+	if w.enc != nil {
+		var place *geo.Placement
+		if fs.placed {
+			place = &fs.place
+		}
+		if line := w.enc.Observation(o, &f.FlowMeta, place); line != nil {
+			start := len(w.arena)
+			w.arena = append(w.arena, line...)
+			w.emit(record{kind: recEvent, lineAt: start, lineLen: len(line)})
+		}
+	}
+	if o.App == classify.AppDNS && o.DNS.QName != "" {
+		m := o.DNS
+		r := record{kind: recDNS, fs: fs, dns: &dnsFacts{
+			response: m.Response,
+			qname:    m.QName,
+			time:     o.Packet.Time,
+			src:      o.Packet.Key.Src.Addr(),
+			mac:      o.Packet.SrcMAC,
+			hasMAC:   o.Packet.HasMAC,
+			vlan:     o.Packet.VLAN,
+			nvlan:    o.Packet.NVLAN,
+		}}
+		if m.Response {
+			for i := range m.Answers {
+				if a := &m.Answers[i]; a.Addr.IsValid() {
+					r.dns.addrs = append(r.dns.addrs, addrTTL{a.Addr, a.TTL})
+				}
+			}
+		}
+		w.emit(r)
 	}
 }
 
-// name sets a flow's name; a stronger source replaces a weaker one. A new
-// name is judged again.
+// name sets a flow's name; a stronger source replaces a weaker one.
 func (w *Worker) name(f *track.Flow, name string, src track.NameSource) {
 	if src < f.NameSource || (name == f.Name && src == f.NameSource) {
 		return
 	}
 	f.Name, f.NameSource = name, src
-	if w.judge != nil {
-		kind := rules.KindFlowNamed
-		if fi := w.info(f); fi.pending {
-			fi.pending, kind = false, rules.KindFlowStart // the deferred first judgement, now with a name
-		}
-		w.judge.flow(w, f, kind)
+	w.emit(record{kind: recFlowNamed, fs: f.User.(*flowState), meta: f.FlowMeta})
+}
+
+// flowEnded is the flow table's end callback.
+func (w *Worker) flowEnded(f *track.Flow) {
+	fs := f.User.(*flowState)
+	w.emit(record{kind: recFlowEnd, fs: fs, meta: f.FlowMeta})
+}
+
+// emit queues a record for the merger, ordered after everything this
+// worker produced for the same frame.
+func (w *Worker) emit(r record) {
+	r.n, r.sub = w.n, w.sub
+	w.sub++
+	w.recs = append(w.recs, r)
+}
+
+// advance ends the flows idle at the batch's last packet time; their end
+// records sort after the batch's frames, by the flow's first frame.
+func (w *Worker) advance(t time.Time, boundary uint64) {
+	w.n, w.sub = boundary, 0
+	start := len(w.recs)
+	w.flows.Advance(t)
+	w.orderEnds(start)
+}
+
+// flush ends every flow (the end of the run).
+func (w *Worker) flush(boundary uint64) {
+	w.n, w.sub = boundary, 0
+	start := len(w.recs)
+	w.flows.Flush()
+	w.orderEnds(start)
+}
+
+// orderEnds keys the end records from start on by their flow's first
+// frame, so that their order does not depend on which worker held which
+// flow.
+func (w *Worker) orderEnds(start int) {
+	for i := start; i < len(w.recs); i++ {
+		w.recs[i].boundary = true
+		w.recs[i].sub = 0
+		w.recs[i].firstN = w.recs[i].fs.firstN
 	}
 }
 
-// info returns the pipeline's record of f, creating it on first use.
-func (w *Worker) info(f *track.Flow) *flowInfo {
-	fi, _ := f.User.(*flowInfo)
-	if fi == nil {
-		fi = &flowInfo{}
-		f.User = fi
-	}
-	return fi
-}
-
-// place returns the placement of f's destination, looked up once per flow.
-func (w *Worker) place(f *track.Flow) *geo.Placement {
-	if w.placer == nil {
+// lockedPlacer shares one Placer between workers behind a mutex; give
+// Config.NewPlacer to avoid it.
+func lockedPlacer(p Placer) Placer {
+	if p == nil {
 		return nil
 	}
-	fi := w.info(f)
-	if !fi.placed {
-		fi.place = w.placer.Lookup(f.Key.Dst.Addr())
-		fi.placed = true
-	}
-	return &fi.place
+	return &mutexPlacer{p: p}
 }
 
-func (w *Worker) flowEnded(f *track.Flow) {
-	if f.NameSource != track.NameNone {
-		w.stats.NamedBy[f.NameSource]++
-	}
-	if w.events != nil {
-		w.events.Flow(f, w.place(f))
-	}
-	if w.judge != nil {
-		if fi := w.info(f); fi.pending {
-			fi.pending = false
-			w.judge.flow(w, f, rules.KindFlowStart)
-		}
-		w.judge.flowEnded(w, f)
-	}
+type mutexPlacer struct {
+	mu sync.Mutex
+	p  Placer
+}
+
+func (m *mutexPlacer) Lookup(a netip.Addr) geo.Placement {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.p.Lookup(a)
 }

@@ -11,8 +11,6 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/egresswatch/egresswatch/capture"
-	"github.com/egresswatch/egresswatch/output"
-	"github.com/egresswatch/egresswatch/track"
 )
 
 // tcpTestFrame builds an Ethernet/IPv4/TCP frame with gopacket.
@@ -42,9 +40,9 @@ func knownFlow(tb testing.TB, events *bytes.Buffer) (*Worker, []capture.Frame) {
 	tb.Helper()
 	cfg := Config{}
 	if events != nil {
-		cfg.events = output.NewWriter(events)
+		cfg.Events = events
 	}
-	w := newWorker(&cfg, track.NewNames(cfg.Names))
+	w := newWorker(&cfg, nil)
 	c := netip.MustParseAddrPort("192.0.2.10:49152")
 	s := netip.MustParseAddrPort("203.0.113.7:443")
 	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
@@ -59,7 +57,7 @@ func knownFlow(tb testing.TB, events *bytes.Buffer) (*Worker, []capture.Frame) {
 		tcpTestFrame(tb, c, s, 101, false, true, []byte("\x00\x00\x00\x08hello, server")),
 		tcpTestFrame(tb, s, c, 901, false, true, []byte("\x00\x00\x00\x02ok")),
 	} {
-		w.Handle(fr(uint64(i+1), data))
+		w.Handle(fr(uint64(i+1), data), uint64(i+1))
 	}
 	if w.flows.Len() != 1 {
 		tb.Fatalf("%d flows after setup; want 1", w.flows.Len())
@@ -77,23 +75,25 @@ func TestWorkerBulkAllocs(t *testing.T) {
 	w, bulk := knownFlow(t, &events)
 	const runs = 500
 	for i, fr := range bulk {
-		if n := testing.AllocsPerRun(runs, func() { w.Handle(fr) }); n != 0 {
+		if n := testing.AllocsPerRun(runs, func() { w.Handle(fr, 5) }); n != 0 {
 			t.Errorf("bulk frame %d: Handle allocates %.1f times per frame; want 0", i, n)
 		}
 	}
 	// The bulk frames were accounted to the one flow: AllocsPerRun calls
 	// the function runs+1 times.
-	w.flows.Flush()
-	if err := w.events.Flush(); err != nil {
-		t.Fatal(err)
+	w.recs = w.recs[:0]
+	w.flush(6)
+	var ends []record
+	for _, r := range w.recs {
+		if r.kind == recFlowEnd {
+			ends = append(ends, r)
+		}
 	}
-	evs := decodeEvents(t, events.Bytes())
-	if len(evs) != 1 {
-		t.Fatalf("%d events; want the one flow event:\n%s", len(evs), events.Bytes())
+	if len(ends) != 1 {
+		t.Fatalf("%d flow ends; want the one flow", len(ends))
 	}
-	e := evs[0]
-	expect(t, "source.packets", e.num("source.packets"), 2+runs+1)
-	expect(t, "destination.packets", e.num("destination.packets"), 2+runs+1)
+	expect(t, "source.packets", float64(ends[0].meta.Packets[0]), 2+runs+1)
+	expect(t, "destination.packets", float64(ends[0].meta.Packets[1]), 2+runs+1)
 	expect(t, "flows created", w.flows.Stats.Flows, uint64(1))
 }
 
@@ -103,7 +103,7 @@ func BenchmarkWorkerHandleBulk(b *testing.B) {
 	b.SetBytes(int64(len(bulk[0].Data)))
 	i := 0
 	for b.Loop() {
-		w.Handle(bulk[i&1])
+		w.Handle(bulk[i&1], 5)
 		i++
 	}
 }

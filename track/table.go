@@ -22,9 +22,11 @@ var nameSources = [...]string{"", "dns", "http", "sni", "quic"}
 
 func (s NameSource) String() string { return nameSources[s] }
 
-// Flow is one bidirectional conversation. Key.Src is the initiator.
-type Flow struct {
-	Key         flow.Key
+// FlowMeta is what is known about a flow apart from its reassembly
+// state: a plain value, so the pipeline can hand a copy to another
+// goroutine.
+type FlowMeta struct {
+	Key         flow.Key // Key.Src is the initiator
 	First, Last time.Time
 	FirstSeq    uint64 // frame number of the first packet
 	Path        string // file of the first packet
@@ -40,6 +42,11 @@ type Flow struct {
 
 	Name       string
 	NameSource NameSource
+}
+
+// Flow is one bidirectional conversation.
+type Flow struct {
+	FlowMeta
 
 	Stream classify.Stream // application-layer reassembly state
 
@@ -47,17 +54,28 @@ type Flow struct {
 	// with the flow until it ends.
 	User any
 
+	// seen is the expiry clock at the flow's last packet: the packet time,
+	// or Packet.Clock when the caller keeps a monotonic clock. The
+	// recency lists are in seen order, which makes expiry exact.
+	seen       time.Time
 	closing    bool // FIN or RST seen
+	class      uint8
 	prev, next *Flow
 }
 
 // TableOptions bound a Table.
 type TableOptions struct {
-	MaxFlows   int           // hard cap; default 1<<18
-	TCPIdle    time.Duration // default 5 min
-	TCPClosed  time.Duration // after FIN/RST, default 10 s
-	UDPIdle    time.Duration // default 1 min
-	OtherIdle  time.Duration // default 1 min
+	MaxFlows  int           // hard cap; default 1<<18
+	TCPIdle   time.Duration // default 5 min
+	TCPClosed time.Duration // after FIN/RST, default 10 s
+	UDPIdle   time.Duration // default 1 min
+	OtherIdle time.Duration // default 1 min
+	// Manual turns off the sweep that Lookup runs once per second of
+	// packet time: flows then end only by Advance, Flush, the cap, or when
+	// a packet arrives for a flow already past its timeout. A sharded
+	// pipeline advances every worker's table at the same instants, so that
+	// which flows end, and when, does not depend on the number of workers.
+	Manual     bool
 	sweepEvery time.Duration
 }
 
@@ -88,12 +106,23 @@ type TableStats struct {
 	Active  int
 }
 
+// Timeout classes: each has one idle timeout, so its recency list is also
+// in deadline order and expiry is exact and costs only what it ends.
+const (
+	classTCP = iota
+	classTCPClosed
+	classUDP
+	classOther
+	numClasses
+)
+
 // Table is a bounded flow table. Not safe for concurrent use: each worker
 // owns one.
 type Table struct {
 	opts  TableOptions
 	m     map[flow.Key]*Flow
-	head  Flow // sentinel of the recency list: head.next is the newest
+	lists [numClasses]Flow // sentinels of the recency lists: .next is the newest
+	idle  [numClasses]time.Duration
 	end   func(*Flow)
 	free  []*Flow
 	swept time.Time
@@ -105,22 +134,36 @@ type Table struct {
 func NewTable(opts TableOptions, end func(*Flow)) *Table {
 	opts.defaults()
 	t := &Table{opts: opts, m: make(map[flow.Key]*Flow, 1024), end: end}
-	t.head.next, t.head.prev = &t.head, &t.head
+	for i := range t.lists {
+		h := &t.lists[i]
+		h.next, h.prev = h, h
+	}
+	t.idle = [numClasses]time.Duration{opts.TCPIdle, opts.TCPClosed, opts.UDPIdle, opts.OtherIdle}
 	return t
 }
 
 // Lookup finds or creates the flow of p and accounts p to it. It reports
 // whether p travels from the initiator and whether the flow is new.
 func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) {
-	if p.Time.Sub(t.swept) >= t.opts.sweepEvery || p.Time.Before(t.swept) {
-		t.expire(p.Time)
-		t.swept = p.Time
+	now := p.Clock
+	if now.IsZero() {
+		now = p.Time
+	}
+	if !t.opts.Manual && (now.Sub(t.swept) >= t.opts.sweepEvery || now.Before(t.swept)) {
+		t.expire(now)
+		t.swept = now
 	}
 	ck, _ := p.Key.Canonical()
 	f = t.m[ck]
+	if f != nil && now.Sub(f.seen) >= t.idle[f.class] {
+		// Past its timeout: this packet starts a new flow.
+		t.finish(f)
+		t.Stats.Expired++
+		f = nil
+	}
 	if f == nil {
 		if len(t.m) >= t.opts.MaxFlows {
-			t.finish(t.head.prev)
+			t.finish(t.oldest())
 			t.Stats.Evicted++
 		}
 		f = t.alloc()
@@ -131,6 +174,7 @@ func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) 
 			f.SrcMAC, f.HasMAC = p.SrcMAC, true
 		}
 		f.VLAN, f.NVLAN, f.Tunnel = p.VLAN, p.NVLAN, p.Tunnel
+		f.class = classOf(f.Key.Proto)
 		t.m[ck] = f
 		t.Stats.Flows++
 		isNew = true
@@ -148,11 +192,15 @@ func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) 
 	}
 	f.Packets[d]++
 	f.Bytes[d] += uint64(p.WireLen)
+	f.seen = now
 	if p.Time.After(f.Last) {
 		f.Last = p.Time
 	}
-	if p.TCPFlags&(classify.FlagFIN|classify.FlagRST) != 0 {
+	if p.TCPFlags&(classify.FlagFIN|classify.FlagRST) != 0 && !f.closing {
 		f.closing = true
+		t.unlink(f)
+		f.class = classTCPClosed
+		t.pushFront(f)
 	}
 	t.Stats.Active = len(t.m)
 	return f, fromInitiator, isNew
@@ -188,41 +236,47 @@ func serverPort(p uint16) bool { return p != 0 && p < 32768 && p != 1024 }
 
 // Flush ends every flow, oldest first.
 func (t *Table) Flush() {
-	for t.head.prev != &t.head {
-		t.finish(t.head.prev)
+	for f := t.oldest(); f != nil; f = t.oldest() {
+		t.finish(f)
 	}
 	t.Stats.Active = 0
 }
 
+// Advance ends every flow whose idle timeout has passed at packet time
+// now. With TableOptions.Manual it is the only sweep.
+func (t *Table) Advance(now time.Time) { t.expire(now) }
+
 func (t *Table) expire(now time.Time) {
-	// The list is in recency order, but timeouts differ by protocol and
-	// state, so a flow that is not yet due does not prove that newer ones
-	// are not: look past a bounded number of them.
-	skipped := 0
-	for f := t.head.prev; f != &t.head && skipped < 64; {
-		prev := f.prev
-		if now.Sub(f.Last) >= t.idle(f) {
+	for c := range t.lists {
+		h := &t.lists[c]
+		for f := h.prev; f != h && now.Sub(f.seen) >= t.idle[c]; f = h.prev {
 			t.finish(f)
 			t.Stats.Expired++
-		} else {
-			skipped++
 		}
-		f = prev
 	}
 	t.Stats.Active = len(t.m)
 }
 
-func (t *Table) idle(f *Flow) time.Duration {
-	switch f.Key.Proto {
-	case flow.TCP:
-		if f.closing {
-			return t.opts.TCPClosed
+// oldest returns the least recently seen flow, or nil.
+func (t *Table) oldest() *Flow {
+	var o *Flow
+	for c := range t.lists {
+		h := &t.lists[c]
+		if f := h.prev; f != h && (o == nil || f.seen.Before(o.seen)) {
+			o = f
 		}
-		return t.opts.TCPIdle
-	case flow.UDP:
-		return t.opts.UDPIdle
 	}
-	return t.opts.OtherIdle
+	return o
+}
+
+func classOf(p flow.Proto) uint8 {
+	switch p {
+	case flow.TCP:
+		return classTCP
+	case flow.UDP:
+		return classUDP
+	}
+	return classOther
 }
 
 func (t *Table) finish(f *Flow) {
@@ -252,9 +306,10 @@ func (t *Table) unlink(f *Flow) {
 }
 
 func (t *Table) pushFront(f *Flow) {
-	f.next, f.prev = t.head.next, &t.head
-	t.head.next.prev = f
-	t.head.next = f
+	h := &t.lists[f.class]
+	f.next, f.prev = h.next, h
+	h.next.prev = f
+	h.next = f
 }
 
 // Len returns the number of flows in the table.

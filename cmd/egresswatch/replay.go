@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	events := fs.String("events", "", "write every observation as ECS JSON lines to `FILE` (- for stdout)")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
 	quiet := fs.Bool("q", false, "no summary on stderr")
+	workers := fs.Int("workers", runtime.NumCPU(), "flow-sharded `N` workers (output is the same for any N)")
 	alertsPath := fs.String("alerts", "-", "write alerts as ECS JSON lines to `FILE` (- for stdout)")
 	policyPath := fs.String("policy", "", "policy `FILE` (default: the built-in UK-government example; see policy default)")
 	noPolicy := fs.Bool("no-policy", false, "evaluate no policy: events only")
@@ -80,7 +82,8 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
 		return 2
 	}
-	cfg.Placer = geo.NewCache(db, 1<<14)
+	cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
+	cfg.Workers = *workers
 	if !*noPolicy {
 		cats, err := catalogs.load()
 		if err != nil {
