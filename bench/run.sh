@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Whole-process benchmark of egresswatch replay against tshark, nDPI's ndpiReader and a bare
+# Go loop (bench/bareloop) on the same generated capture (bench/gen). See BENCHMARKS.md.
+#
+#   bench/run.sh            compare the tools: BENCH_PACKETS (200000) packets, BENCH_RUNS (3)
+#                           counted runs each after one warm-up round, interleaved
+#   bench/run.sh rss        peak RSS of egresswatch at 1 M and 10 M packets of the same mix
+#                           (streamed through a pipe: nothing is written to disk)
+#   bench/run.sh flood      peak RSS under the floods (BENCH_FLOOD_PACKETS, 10000000)
+#
+#   BENCH_PACKETS=1000000 BENCH_RUNS=5 bench/run.sh     the figures of BENCHMARKS.md
+#
+# Each run is timed by GNU time (wall, user and system seconds, peak RSS of the process).
+# Medians are printed; packets/s is packets / median wall seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKETS=${BENCH_PACKETS:-200000}
+RUNS=${BENCH_RUNS:-3}
+DIR=${BENCH_DIR:-out/bench}
+FLOOD_PACKETS=${BENCH_FLOOD_PACKETS:-10000000}
+MODE=${1:-compare}
+mkdir -p "$DIR" bin
+
+# --- tools ---------------------------------------------------------------------------------
+need=()
+command -v tshark >/dev/null || need+=(tshark)
+command -v ndpiReader >/dev/null || need+=(libndpi-bin)
+[ -x /usr/bin/time ] || need+=(time)
+if [ "${#need[@]}" -gt 0 ]; then
+	echo "installing ${need[*]}" >&2
+	SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+go build -o bin/egresswatch ./cmd/egresswatch
+go build -o "$DIR/gen" ./bench/gen
+go build -o "$DIR/bareloop" ./bench/bareloop
+EW=bin/egresswatch
+WORKERS=0
+if "$EW" replay -h 2>&1 | grep -q -- '-workers'; then WORKERS=1; fi
+if [ ! -f data/geo/geo-whois-asn-country.mmdb ]; then
+	echo "note: no data/geo (make geodata): egresswatch runs without placement data" >&2
+fi
+EWARGS=(replay --events /dev/null --alerts /dev/null --progress never)
+
+# timed NAME OUTFILE CMD...: run CMD under GNU time, stdout to /dev/null, stderr to
+# $DIR/NAME.stderr; appends "wall user sys maxrss_kb" to OUTFILE.
+timed() {
+	local name=$1 out=$2; shift 2
+	local tf; tf=$(mktemp)
+	/usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >/dev/null 2>>"$DIR/$name.stderr" || {
+		echo "$name failed (exit $?): see $DIR/$name.stderr" >&2; rm -f "$tf"; return 1; }
+	tail -n 1 "$tf" >>"$out"
+	rm -f "$tf"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+case "$MODE" in
+compare)
+	F="$DIR/mix-$PACKETS.pcap"
+	if [ ! -s "$F" ]; then
+		echo "generating $F" >&2
+		"$DIR/gen" -packets "$PACKETS" -o "$F.tmp" && mv "$F.tmp" "$F"
+	fi
+	names=() cmds=()
+	if [ "$WORKERS" = 1 ]; then
+		names+=(egresswatch-w1 egresswatch-w2)
+		cmds+=("$EW ${EWARGS[*]} --workers 1 $F" "$EW ${EWARGS[*]} --workers 2 $F")
+	else
+		echo "note: replay has no --workers flag yet: one egresswatch configuration, no workers ratio" >&2
+		names+=(egresswatch-w1)
+		cmds+=("$EW ${EWARGS[*]} $F")
+	fi
+	names+=(tshark ndpiReader bareloop)
+	cmds+=("tshark -n -r $F -T fields -e dns.qry.name -e tls.handshake.extensions_server_name"
+		"ndpiReader -q -i $F"
+		"$DIR/bareloop $F")
+	res="$DIR/results-$PACKETS.txt"
+	: >"$res"
+	for n in "${names[@]}"; do : >"$DIR/$n.stderr"; done
+	for ((r = 0; r <= RUNS; r++)); do
+		for i in "${!names[@]}"; do
+			t="$DIR/.t"; : >"$t"
+			# shellcheck disable=SC2086 # the commands are word lists
+			timed "${names[$i]}" "$t" ${cmds[$i]}
+			if [ "$r" -gt 0 ]; then echo "${names[$i]} $r $(cat "$t")" >>"$res"; fi
+		done
+		[ "$r" -eq 0 ] && echo "warm-up done; $RUNS counted rounds" >&2
+	done
+	echo
+	echo "$PACKETS packets ($(du -m "$F" | cut -f1) MB), $RUNS runs each, medians; $(nproc) CPUs"
+	echo
+	echo "| tool | packets/s | wall s | CPU s (user+sys) | peak RSS MiB |"
+	echo "|---|---:|---:|---:|---:|"
+	declare -A pps
+	for n in "${names[@]}"; do
+		w=$(awk -v n="$n" '$1==n {print $3}' "$res" | median)
+		c=$(awk -v n="$n" '$1==n {print $4+$5}' "$res" | median)
+		m=$(awk -v n="$n" '$1==n {print $6/1024}' "$res" | median)
+		pps[$n]=$(awk -v p="$PACKETS" -v w="$w" 'BEGIN {printf "%.0f", p/w}')
+		printf '| %s | %s | %.2f | %.2f | %.0f |\n' "$n" "${pps[$n]}" "$w" "$c" "$m"
+	done
+	echo
+	echo "| packets/s ratio | value | target |"
+	echo "|---|---:|---|"
+	awk -v a="${pps[egresswatch-w1]}" -v b="${pps[tshark]}" 'BEGIN {printf "| egresswatch / tshark | %.1f | >= 30 |\n", a/b}'
+	awk -v a="${pps[egresswatch-w1]}" -v b="${pps[ndpiReader]}" 'BEGIN {printf "| egresswatch / ndpiReader | %.2f | >= 5 |\n", a/b}'
+	awk -v a="${pps[egresswatch-w1]}" -v b="${pps[bareloop]}" 'BEGIN {printf "| egresswatch / bareloop | %.2f | >= 0.5 |\n", a/b}'
+	if [ "$WORKERS" = 1 ]; then
+		awk -v a="${pps[egresswatch-w2]}" -v b="${pps[egresswatch-w1]}" 'BEGIN {printf "| egresswatch 2 workers / 1 worker | %.2f | >= 1.8 |\n", a/b}'
+	fi
+	# egresswatch's own rate (packets over the time spent reading them, start-up excluded)
+	own=$(grep -ho '([0-9]* packets/s)' "$DIR/egresswatch-w1.stderr" | tr -dc '0-9\n' | median || true)
+	echo
+	echo "egresswatch's own summary, start-up excluded (median of its runs): $own packets/s"
+	echo "raw runs (tool round wall user sys maxrss_kb): $res"
+	;;
+rss)
+	res="$DIR/rss.txt"
+	: >"$res"
+	W=(); [ "$WORKERS" = 1 ] && W=(--workers 1)
+	echo "| packets | peak RSS MiB (median of $RUNS) | CPU s |"
+	echo "|---:|---:|---:|"
+	for n in 1000000 10000000; do
+		t="$DIR/.t"; : >"$t"
+		for ((r = 1; r <= RUNS; r++)); do
+			timed rss-$n "$t" sh -c "\"$DIR/gen\" -q -packets $n -o - | /usr/bin/time -f '%e %U %S %M' -o $DIR/.inner $EW ${EWARGS[*]} ${W[*]} - ; cat $DIR/.inner >&2"
+			tail -n 1 "$DIR/rss-$n.stderr" >>"$res.$n"
+		done
+		m=$(awk '{print $4/1024}' "$res.$n" | median)
+		c=$(awk '{print $2+$3}' "$res.$n" | median)
+		printf '| %d | %.0f | %.1f |\n' "$n" "$m" "$c"
+		rm -f "$res.$n"
+	done
+	;;
+flood)
+	W=(); [ "$WORKERS" = 1 ] && W=(--workers 1)
+	echo "| flood ($FLOOD_PACKETS packets) | peak RSS MiB | CPU s | wall s |"
+	echo "|---|---:|---:|---:|"
+	for kind in flows dns halfopen; do
+		: >"$DIR/flood-$kind.stderr"
+		sh -c "\"$DIR/gen\" -q -flood $kind -packets $FLOOD_PACKETS -o - | /usr/bin/time -f '%e %U %S %M' -o $DIR/.inner $EW ${EWARGS[*]} ${W[*]} - 2>>$DIR/flood-$kind.stderr"
+		read -r w u s m <"$DIR/.inner"
+		awk -v k="$kind" -v w="$w" -v c="$(echo "$u + $s" | bc)" -v m="$m" 'BEGIN {printf "| %s | %.0f | %.1f | %.1f |\n", k, m/1024, c, w}'
+	done
+	;;
+*)
+	echo "usage: bench/run.sh [compare|rss|flood]" >&2
+	exit 2
+	;;
+esac
