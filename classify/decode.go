@@ -380,3 +380,10 @@ func (s *DecodeStats) Add(o *DecodeStats) {
 	s.TooDeep += o.TooDeep
 	s.UnknownTunnel += o.UnknownTunnel
 }
+
+// SetMaxFragDatagrams changes the cap on IP datagrams held for reassembly.
+func (d *Decoder) SetMaxFragDatagrams(n int) {
+	if n > 0 {
+		d.frag.max = n
+	}
+}

@@ -26,6 +26,7 @@ type InspectStats struct {
 	QUICHellos     uint64
 	QUICUndecrypt  uint64
 	StreamOverflow uint64 // first flight larger than the buffer bound
+	BudgetRefused  uint64 // streams that gave up because the memory budget was spent
 	OOODropped     uint64 // out-of-order segments dropped at the bound
 }
 
@@ -60,6 +61,9 @@ type Stream struct {
 	half [2]half
 	quic quicState
 	done bool
+
+	acct    *int64 // the Inspector's count of bytes held, charged below
+	charged int64  // what this stream holds: reassembly buffers, QUIC state
 }
 
 // Done reports whether nothing more will be learnt from this flow, so the
@@ -68,8 +72,35 @@ type Stream struct {
 // DNS never are.
 func (s *Stream) Done() bool { return s.done }
 
-// Release frees the buffers a Stream holds.
-func (s *Stream) Release() { *s = Stream{} }
+// Release frees the buffers a Stream holds and returns them to the
+// Inspector's memory budget.
+func (s *Stream) Release() {
+	if s.acct != nil {
+		*s.acct -= s.charged
+	}
+	*s = Stream{}
+}
+
+// quicCharge is what a QUIC connection's Initial state is counted as
+// against the budget (its CRYPTO buffer grows to a few KiB in practice).
+const quicCharge = 8 << 10
+
+// mem returns the bytes the stream holds now.
+func (s *Stream) mem() int64 {
+	n := s.half[0].mem() + s.half[1].mem()
+	if s.quic.conn != nil {
+		n += quicCharge
+	}
+	return n
+}
+
+func (h *half) mem() int64 {
+	n := int64(cap(h.buf))
+	for _, o := range h.ooo {
+		n += int64(cap(o.data))
+	}
+	return n
+}
 
 // Inspector finds application-layer observations in packets. One per
 // worker; not safe for concurrent use.
@@ -78,12 +109,42 @@ type Inspector struct {
 	dns     []DNSMessage
 	hellos  []tlshello.ClientHello
 	scratch []byte
-	Stats   InspectStats
+	// Budget caps the bytes all streams of this Inspector may hold for
+	// reassembly at once (0: no cap). A stream that would go over it gives
+	// up (Stats.BudgetRefused), so a flood of half-open ClientHellos
+	// cannot grow memory without bound.
+	Budget int64
+	held   int64
+	Stats  InspectStats
 }
 
 // NewInspector returns an Inspector.
 func NewInspector() *Inspector {
 	return &Inspector{dns: make([]DNSMessage, 4), hellos: make([]tlshello.ClientHello, 2)}
+}
+
+// Held returns the bytes streams hold for reassembly now.
+func (in *Inspector) Held() int64 { return in.held }
+
+// account charges st's memory to the budget; a stream that would go over
+// it stops reassembling.
+func (in *Inspector) account(st *Stream) {
+	st.acct = &in.held
+	m := st.mem()
+	if d := m - st.charged; d > 0 && in.Budget > 0 && in.held+d > in.Budget {
+		in.Stats.BudgetRefused++
+		for i := range st.half {
+			st.half[i].mode = modeDone
+			st.half[i].release()
+		}
+		if st.quic.conn != nil {
+			st.quic.conn, st.quic.done = nil, true
+		}
+		st.done = true
+		m = st.mem()
+	}
+	in.held += m - st.charged
+	st.charged = m
 }
 
 // Inspect looks at the payload of p, one packet of the flow whose state is
@@ -94,7 +155,7 @@ func (in *Inspector) Inspect(st *Stream, p *Packet, fromInitiator bool) []Observ
 	switch p.Key.Proto {
 	case flow.UDP:
 		in.udp(st, p, fromInitiator)
-		st.done = st.quic.done && st.quic.conn == nil
+		st.done = st.quic.done && len(st.quic.dcid) == 0 // not QUIC; a QUIC flow stays open to a new attempt
 	case flow.TCP:
 		dir := 0
 		if !fromInitiator {
@@ -104,6 +165,9 @@ func (in *Inspector) Inspect(st *Stream, p *Packet, fromInitiator bool) []Observ
 		st.done = st.half[0].mode == modeDone && st.half[1].mode == modeDone
 	default:
 		st.done = true
+	}
+	if st.charged != 0 || st.half[0].buf != nil || st.half[1].buf != nil || len(st.half[0].ooo)+len(st.half[1].ooo) > 0 || st.quic.conn != nil {
+		in.account(st)
 	}
 	return in.obs
 }
@@ -422,4 +486,5 @@ func (s *InspectStats) Add(o *InspectStats) {
 	s.QUICUndecrypt += o.QUICUndecrypt
 	s.StreamOverflow += o.StreamOverflow
 	s.OOODropped += o.OOODropped
+	s.BudgetRefused += o.BudgetRefused
 }

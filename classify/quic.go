@@ -26,15 +26,14 @@ func (in *Inspector) quicDatagram(st *Stream, p *Packet) {
 	q := &st.quic
 	b := p.Payload
 	if q.done {
-		if q.conn == nil || !quic.LooksLikeInitial(b) {
-			return
+		if len(q.dcid) == 0 || !quic.LooksLikeInitial(b) {
+			return // not QUIC, or a packet of the reported connection
 		}
 		dcid, ok := quic.InitialDCID(b)
 		if !ok || bytes.Equal(dcid, q.dcid) {
 			return
 		}
-		q.conn.Reset() // a new connection attempt on the same ports
-		q.done = false
+		q.done = false // a new connection attempt on the same ports
 	}
 	if q.conn == nil {
 		if !quic.LooksLikeInitial(b) {
@@ -42,7 +41,7 @@ func (in *Inspector) quicDatagram(st *Stream, p *Packet) {
 				q.waits++ // a long header, e.g. 0-RTT ahead of its Initial
 				return
 			}
-			q.done = true // not QUIC: nothing to learn from this flow
+			q.done = true // nothing (more) to learn from this flow
 			return
 		}
 		q.conn = new(quic.Conn)
@@ -57,4 +56,5 @@ func (in *Inspector) quicDatagram(st *Stream, p *Packet) {
 	q.dcid = append(q.dcid[:0], res.DCID...)
 	q.done = true
 	in.hello(p, res.Hello, AppQUIC, res.Version)
+	q.conn = nil // its buffers go; the DCID is enough to spot a new attempt
 }

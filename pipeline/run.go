@@ -48,6 +48,43 @@ type Config struct {
 	// BatchFrames is how many frames the reader hands out at a time
 	// (default 4096); flows expire at batch boundaries.
 	BatchFrames int
+
+	// Memory is the budget every table is sized from (default 512 MiB):
+	// flow tables 40 %, reassembly buffers 25 %, IP fragments 10 %,
+	// passive DNS 10 %; the rest is left for batches, placement data and
+	// the runtime. Caps set explicitly in Flows and Names win. Each table
+	// evicts its oldest entries at its cap and counts them.
+	Memory int64
+}
+
+// DefaultMemory is the default Config.Memory.
+const DefaultMemory = 512 << 20
+
+// Approximate bytes each entry costs, measured with the flood benchmarks
+// (bench/): a flow with its records and map entry, a passive DNS entry.
+const (
+	bytesPerFlow    = 1024
+	bytesPerName    = 192
+	bytesPerFragDgm = 64 << 10
+)
+
+// budget sizes the tables from cfg.Memory for n workers.
+func (cfg *Config) budget(n int) (flowsPerWorker int, reasmPerWorker int64, fragsPerWorker int) {
+	if cfg.Memory <= 0 {
+		cfg.Memory = DefaultMemory
+	}
+	m := cfg.Memory
+	flowsPerWorker = cfg.Flows.MaxFlows
+	if flowsPerWorker <= 0 {
+		flowsPerWorker = int(m * 40 / 100 / bytesPerFlow)
+	}
+	flowsPerWorker = max(1, flowsPerWorker/n)
+	if cfg.Names.MaxEntries <= 0 {
+		cfg.Names.MaxEntries = int(m * 10 / 100 / bytesPerName)
+	}
+	reasmPerWorker = m * 25 / 100 / int64(n)
+	fragsPerWorker = max(16, int(m*10/100/bytesPerFragDgm)/n)
+	return
 }
 
 // Summary is what a run saw, for the end-of-run report on stderr.
@@ -80,9 +117,8 @@ func New(cfg Config) *Engine {
 	if cfg.BatchFrames <= 0 {
 		cfg.BatchFrames = 4096
 	}
-	if cfg.Flows.MaxFlows > 0 {
-		cfg.Flows.MaxFlows = max(1, cfg.Flows.MaxFlows/cfg.Workers)
-	}
+	flows, reasm, frags := cfg.budget(cfg.Workers)
+	cfg.Flows.MaxFlows = flows
 	e := &Engine{cfg: cfg}
 	if cfg.Events != nil {
 		e.events = output.NewWriter(cfg.Events)
@@ -102,7 +138,10 @@ func New(cfg Config) *Engine {
 		} else if cfg.Workers > 1 {
 			placer = lockedPlacer(cfg.Placer)
 		}
-		e.workers = append(e.workers, newWorker(&cfg, placer))
+		w := newWorker(&cfg, placer)
+		w.insp.Budget = reasm
+		w.dec.SetMaxFragDatagrams(frags)
+		e.workers = append(e.workers, w)
 	}
 	return e
 }

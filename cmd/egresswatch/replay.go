@@ -29,6 +29,8 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
 	quiet := fs.Bool("q", false, "no summary on stderr")
 	workers := fs.Int("workers", runtime.NumCPU(), "flow-sharded `N` workers (output is the same for any N)")
+	memory := byteSize(pipeline.DefaultMemory)
+	fs.Var(&memory, "memory", "memory `BUDGET` every table is sized from (e.g. 512MiB, 2GiB)")
 	alertsPath := fs.String("alerts", "-", "write alerts as ECS JSON lines to `FILE` (- for stdout)")
 	policyPath := fs.String("policy", "", "policy `FILE` (default: the built-in UK-government example; see policy default)")
 	noPolicy := fs.Bool("no-policy", false, "evaluate no policy: events only")
@@ -84,6 +86,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	cfg.Workers = *workers
+	cfg.Memory = int64(memory)
 	if !*noPolicy {
 		cats, err := catalogs.load()
 		if err != nil {
@@ -264,6 +267,6 @@ func printSummary(w io.Writer, s pipeline.Summary, files, fileErrs int, took tim
 		fmt.Fprintf(w, "  policy: %d evaluations, %d alerts written, %d suppressed (%s)\n",
 			j.Evaluations, j.Alerts, j.Suppressed, strings.Join(rulesSeen, ", "))
 	}
-	fmt.Fprintf(w, "  streams: malformed dns %d, malformed tls %d, buffer overflows %d, out-of-order dropped %d; passive dns %d entries (evicted %d)\n",
-		in.DNSMalformed, in.TLSMalformed, in.StreamOverflow, in.OOODropped, s.Names.Entries, s.Names.Evicted)
+	fmt.Fprintf(w, "  streams: malformed dns %d, malformed tls %d, buffer overflows %d, out-of-order dropped %d, over memory budget %d; passive dns %d entries (evicted %d)\n",
+		in.DNSMalformed, in.TLSMalformed, in.StreamOverflow, in.OOODropped, in.BudgetRefused, s.Names.Entries, s.Names.Evicted)
 }
