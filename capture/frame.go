@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -46,3 +47,8 @@ func (e *FormatError) Error() string {
 }
 
 func (e *FormatError) Unwrap() error { return e.Err }
+
+// ErrTimeout is returned by a live Source's Next when no packet arrived
+// within its poll interval. It is not an end: call Next again. It lets a
+// reader hand out what it has gathered on a quiet link.
+var ErrTimeout = errors.New("capture: no packet within the poll interval")

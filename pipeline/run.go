@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"runtime"
 	"slices"
 	"sync"
@@ -101,9 +102,13 @@ type Summary struct {
 
 // Engine runs the pipeline. Its policy can be replaced while it runs.
 type Engine struct {
+	mu       sync.Mutex
+	snapshot Summary // published by the merger after every batch
+
 	cfg     Config
 	policy  atomic.Pointer[rules.Policy]
 	workers []*Worker
+	wstats  []workerStats // merger: each worker's counters as of the last batch
 	merger  merger
 	events  *output.Writer
 	alerts  *output.Writer
@@ -119,7 +124,7 @@ func New(cfg Config) *Engine {
 	}
 	flows, reasm, frags := cfg.budget(cfg.Workers)
 	cfg.Flows.MaxFlows = flows
-	e := &Engine{cfg: cfg}
+	e := &Engine{cfg: cfg, wstats: make([]workerStats, cfg.Workers)}
 	if cfg.Events != nil {
 		e.events = output.NewWriter(cfg.Events)
 	}
@@ -182,6 +187,13 @@ type batch struct {
 type workerOut struct {
 	recs  []record
 	arena []byte
+	stats workerStats // the worker's counters after this batch
+}
+
+type workerStats struct {
+	dec   classify.DecodeStats
+	insp  classify.InspectStats
+	flows track.TableStats
 }
 
 // Run reads src to the end (or until ctx is done).
@@ -231,6 +243,10 @@ func (e *Engine) Run(ctx context.Context, src capture.Source) (Summary, error) {
 			for _, r := range recs {
 				e.merger.handle(r, b.out[r.worker].arena)
 			}
+			for i := range b.out {
+				e.wstats[i] = b.out[i].stats
+			}
+			e.publish()
 			if b.final {
 				if e.merger.judge != nil {
 					e.merger.judge.flush()
@@ -266,6 +282,12 @@ func (e *Engine) read(ctx context.Context, src capture.Source, pool chan *batch,
 				break
 			}
 			fr, rerr := src.Next()
+			if errors.Is(rerr, capture.ErrTimeout) {
+				if len(b.frames) > 0 {
+					break // a quiet link: hand out what there is
+				}
+				continue
+			}
 			if rerr != nil {
 				if !errors.Is(rerr, io.EOF) {
 					err = rerr
@@ -328,17 +350,39 @@ func (e *Engine) work(w *Worker, id uint16, b *batch) {
 		w.recs[i].worker = id
 	}
 	b.out[id].recs, b.out[id].arena = w.recs, w.arena
+	b.out[id].stats = workerStats{w.dec.Stats, w.insp.Stats, w.flows.Stats}
 }
 
-func (e *Engine) summary(err error) (Summary, error) {
+// Snapshot returns the counters as of the last batch the merger finished.
+// It is safe to call while Run runs (for metrics and the periodic summary).
+func (e *Engine) Snapshot() Summary {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.snapshot
+	s.NamedBy = maps.Clone(s.NamedBy)
+	s.Judge.ByRule = maps.Clone(s.Judge.ByRule)
+	return s
+}
+
+// publish copies the counters for Snapshot. It runs in the merger after a
+// batch; the workers' counters are the copies they left in that batch.
+func (e *Engine) publish() {
+	s := e.collect()
+	e.mu.Lock()
+	e.snapshot = s
+	e.mu.Unlock()
+}
+
+func (e *Engine) collect() Summary {
 	s := Summary{NamedBy: map[string]uint64{}, Workers: len(e.workers), Names: e.merger.names.Stats()}
-	for _, w := range e.workers {
-		s.Decode.Add(&w.dec.Stats)
-		s.Inspect.Add(&w.insp.Stats)
-		s.Flows.Flows += w.flows.Stats.Flows
-		s.Flows.Expired += w.flows.Stats.Expired
-		s.Flows.Evicted += w.flows.Stats.Evicted
-		s.Flows.Active += w.flows.Stats.Active
+	for i := range e.wstats {
+		w := &e.wstats[i]
+		s.Decode.Add(&w.dec)
+		s.Inspect.Add(&w.insp)
+		s.Flows.Flows += w.flows.Flows
+		s.Flows.Expired += w.flows.Expired
+		s.Flows.Evicted += w.flows.Evicted
+		s.Flows.Active += w.flows.Active
 	}
 	for i, n := range e.merger.namedBy {
 		if n > 0 {
@@ -347,14 +391,22 @@ func (e *Engine) summary(err error) (Summary, error) {
 	}
 	if j := e.merger.judge; j != nil {
 		s.Judge = j.stats
+		s.Judge.ByRule = maps.Clone(j.stats.ByRule)
 	}
+	if e.events != nil {
+		s.Events = e.events.Count()
+	}
+	return s
+}
+
+func (e *Engine) summary(err error) (Summary, error) {
+	s := e.collect()
 	if e.alerts != nil {
 		if ferr := e.alerts.Flush(); ferr != nil && err == nil {
 			err = ferr
 		}
 	}
 	if e.events != nil {
-		s.Events = e.events.Count()
 		if ferr := e.events.Flush(); ferr != nil && err == nil {
 			err = ferr
 		}
