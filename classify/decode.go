@@ -194,7 +194,10 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 		payload := dl.LayerPayload()
 		switch typ {
 		case layers.LayerTypeEthernet:
-			if !p.HasMAC {
+			// Inside a tunnel (GRE bridging, ERSPAN, VXLAN, Geneve) the
+			// inner frame's MAC is the device's; the outer one is the
+			// mirroring switch's.
+			if !p.HasMAC || p.Tunnel.Kind != TunnelNone {
 				copy(p.SrcMAC[:], d.eth.SrcMAC)
 				copy(p.DstMAC[:], d.eth.DstMAC)
 				p.HasMAC = true

@@ -82,7 +82,40 @@ func (w *Writer) Line(line []byte) {
 // Encoder builds event lines without writing them, so that workers can
 // encode in parallel and one writer can put the lines in order. Not safe
 // for concurrent use; one per worker.
-type Encoder struct{ b builder }
+type Encoder struct {
+	b                    builder
+	notesStart, notesEnd int
+}
+
+// NotesSpan returns where, in the line the last Observation returned,
+// the flow's notes (egresswatch.name_hidden and egresswatch.blind_spot,
+// the last members of the line's last object) sit, with the comma before
+// them; ReplaceNotes swaps them for another view of the flow.
+func (e *Encoder) NotesSpan() (start, end int) { return e.notesStart, e.notesEnd }
+
+// ReplaceNotes appends line to dst with the notes span [start, end)
+// (from NotesSpan) replaced by the notes of f: the bytes are those an
+// Encoder would have written had f been passed to it. The pipeline's
+// merger uses it for what only it can tell (real ECH, DoH by policy).
+func ReplaceNotes(dst, line []byte, start, end int, f *track.FlowMeta) []byte {
+	dst = append(dst, line[:start]...)
+	first := start > 0 && line[start-1] == '{'
+	if f.NameHidden {
+		if !first {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"name_hidden":true`...)
+		first = false
+	}
+	if f.BlindSpot != classify.BlindNone {
+		if !first {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"blind_spot":`...)
+		dst = appendString(dst, f.BlindSpot.String())
+	}
+	return append(dst, line[end:]...)
+}
 
 // Observation returns the event line for o (nil for an App without an
 // event). The line is valid until the next call.
@@ -126,7 +159,7 @@ func (e *Encoder) Observation(o *classify.Observation, f *track.FlowMeta, place 
 		b.close()
 		b.close()
 	}
-	ours(b, f, place, o)
+	e.notesStart, e.notesEnd = ours(b, f, place, o)
 	return b.end()
 }
 
@@ -273,13 +306,14 @@ func cloud(b *builder, p *geo.Placement) {
 	b.close()
 }
 
-// ours writes the egresswatch.* fields.
-func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observation) {
+// ours writes the egresswatch.* fields, the flow's notes last, and
+// returns where the notes are (see Encoder.NotesSpan).
+func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observation) (notesStart, notesEnd int) {
 	b.open("egresswatch")
 	if f.NameSource != track.NameNone {
 		b.str("name_source", f.NameSource.String())
 	}
-	if o != nil && o.Hello != nil && o.Hello.ECH {
+	if (o != nil && o.Hello != nil && o.Hello.ECH) || (o == nil && f.ECH) {
 		b.bool("ech", true)
 	}
 	if o != nil && o.DNS != nil && o.DNS.ECH {
@@ -304,7 +338,16 @@ func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observati
 		}
 		b.close()
 	}
+	notesStart = len(b.buf)
+	if f.NameHidden {
+		b.bool("name_hidden", true)
+	}
+	if f.BlindSpot != classify.BlindNone {
+		b.str("blind_spot", f.BlindSpot.String())
+	}
+	notesEnd = len(b.buf)
 	b.close()
+	return notesStart, notesEnd
 }
 
 func dnsFields(b *builder, m *classify.DNSMessage) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/egresswatch/egresswatch/capture"
+	"github.com/egresswatch/egresswatch/rules"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.jsonl from the current output")
@@ -39,7 +40,8 @@ func generatedCaptures(t *testing.T) []string {
 // replayGenerated runs one generated capture through Run and returns the
 // raw JSON lines and the summary. The file is read through NewReader with
 // its base name as path, so log.file.path does not depend on where the
-// test runs.
+// test runs. The run has the default policy, as egresswatch replay does:
+// DoH is told by the policy's encrypted-dns service.
 func replayGenerated(t *testing.T, path string) ([]byte, Summary) {
 	t.Helper()
 	f, err := os.Open(path)
@@ -53,7 +55,7 @@ func replayGenerated(t *testing.T, path string) ([]byte, Summary) {
 	}
 	defer src.Close()
 	var buf bytes.Buffer
-	sum, err := Run(context.Background(), src, Config{Events: &buf})
+	sum, err := Run(context.Background(), src, Config{Events: &buf, Policy: rules.Default()})
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -298,15 +300,18 @@ func datasets(evs []event) map[string]int {
 	return m
 }
 
+// replayFacts is what one generated capture must yield.
+type replayFacts struct {
+	file     string
+	datasets map[string]int
+	check    func(t *testing.T, evs []event, s Summary)
+}
+
 // TestReplayFacts states what each generated capture must yield, field by
 // field, independently of the goldens: a golden rewritten with -update
 // cannot hide a regression in these.
 func TestReplayFacts(t *testing.T) {
-	tests := []struct {
-		file     string
-		datasets map[string]int
-		check    func(t *testing.T, evs []event, s Summary)
-	}{
+	tests := []replayFacts{
 		{"tls-split-3seg.pcap", map[string]int{"tls": 1, "flow": 1}, func(t *testing.T, evs []event, s Summary) {
 			tl := only(evs, "tls")[0]
 			expect(t, "server_name", tl.str("tls.client.server_name"), "split.example.org")
@@ -440,6 +445,7 @@ func TestReplayFacts(t *testing.T) {
 			expect(t, "TLSHellos", s.Inspect.TLSHellos, uint64(0))
 		}},
 	}
+	tests = append(tests, blindFacts()...)
 	seen := map[string]bool{}
 	for _, tc := range tests {
 		seen[tc.file] = true

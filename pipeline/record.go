@@ -36,6 +36,11 @@ type record struct {
 	lineAt  int // recEvent: the line in the worker's arena
 	lineLen int
 	dns     *dnsFacts
+	// hello: a recEvent for a ClientHello, with fs and meta set and the
+	// line's notes at [notesAt, notesEnd) (output.Encoder.NotesSpan), for
+	// the merger to rewrite when it knows more (real ECH, DoH).
+	hello             bool
+	notesAt, notesEnd int
 }
 
 func (a *record) less(b *record) bool {
@@ -62,6 +67,7 @@ type dnsFacts struct {
 	vlan     [2]uint16
 	nvlan    uint8
 	addrs    []addrTTL
+	echNames []string // ECH public names from HTTPS/SVCB answers
 }
 
 type addrTTL struct {

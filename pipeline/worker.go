@@ -28,9 +28,11 @@ type flowState struct {
 
 	wSettled bool // worker: the settle record is sent
 
-	pending bool     // merger: the first judgement waits for a name
-	dnsName string   // merger: name from the passive DNS cache at flow start
-	alerts  []string // merger: rule/service/name keys already alerted
+	pending   bool               // merger: the first judgement waits for a name
+	echHidden bool               // merger: a hello's ECH is real; the true name is hidden
+	blind     classify.BlindSpot // merger: DoH, found by policy
+	dnsName   string             // merger: name from the passive DNS cache at flow start
+	alerts    []string           // merger: rule/service/name keys already alerted
 }
 
 func (fs *flowState) alerted(key string) bool {
@@ -129,6 +131,14 @@ func (w *Worker) observe(f *track.Flow, o *classify.Observation) {
 	fs := f.User.(*flowState)
 	switch o.App {
 	case classify.AppTLS, classify.AppQUIC:
+		// Set before naming, so that the merger sees them with the name:
+		// whether the hello is real ECH, and DoH, only the merger can tell.
+		if o.Hello.ECH && !o.Hello.ECHInner {
+			f.ECH = true
+		}
+		if b := o.EncryptedDNS(); b != classify.BlindNone {
+			f.BlindSpot = b
+		}
 		if sni := o.Hello.ServerName; sni != "" && !o.Hello.ServerNameIsIP {
 			src := track.NameSNI
 			if o.App == classify.AppQUIC {
@@ -149,7 +159,12 @@ func (w *Worker) observe(f *track.Flow, o *classify.Observation) {
 		if line := w.enc.Observation(o, &f.FlowMeta, place); line != nil {
 			start := len(w.arena)
 			w.arena = append(w.arena, line...)
-			w.emit(record{kind: recEvent, lineAt: start, lineLen: len(line)})
+			r := record{kind: recEvent, lineAt: start, lineLen: len(line)}
+			if o.App == classify.AppTLS || o.App == classify.AppQUIC {
+				r.hello, r.fs, r.meta = true, fs, f.FlowMeta
+				r.notesAt, r.notesEnd = w.enc.NotesSpan()
+			}
+			w.emit(r)
 		}
 	}
 	if o.App == classify.AppDNS && o.DNS.QName != "" {
@@ -165,6 +180,9 @@ func (w *Worker) observe(f *track.Flow, o *classify.Observation) {
 			nvlan:    o.Packet.NVLAN,
 		}}
 		if m.Response {
+			if len(m.ECHPublicNames) > 0 {
+				r.dns.echNames = append([]string(nil), m.ECHPublicNames...)
+			}
 			for i := range m.Answers {
 				if a := &m.Answers[i]; a.Addr.IsValid() {
 					r.dns.addrs = append(r.dns.addrs, addrTTL{a.Addr, a.TTL})

@@ -42,6 +42,17 @@ type FlowMeta struct {
 
 	Name       string
 	NameSource NameSource
+	// ECH: a ClientHello of the flow carried an outer
+	// encrypted_client_hello extension, so Name (from its server_name)
+	// may be an ECH public name rather than the name the client meant.
+	// Real and GREASE ECH look alike; the pipeline decides which it is.
+	ECH bool
+	// NameHidden: the ECH was real (the server_name is a known ECH public
+	// name), so the true name is encrypted; Name is then the passive DNS
+	// name if there is one.
+	NameHidden bool
+	// BlindSpot marks encrypted DNS (DoT, DoQ, DoH).
+	BlindSpot classify.BlindSpot
 }
 
 // Flow is one bidirectional conversation.

@@ -14,7 +14,10 @@
 // byte-for-byte reproducible. Timestamps are fixed.
 //
 // All addresses are from the documentation ranges (RFC 5737, RFC 3849)
-// and all names are under example.{com,net,org}.
+// and all names are under example.{com,net,org}, except in
+// encrypted-dns.pcap, whose point is the public resolvers' real names and
+// addresses (dns.google 8.8.8.8, cloudflare-dns.com 1.1.1.1,
+// dns.adguard-dns.com 94.140.14.14).
 package main
 
 import (
@@ -31,6 +34,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +46,8 @@ import (
 )
 
 // Server names of the recorded ClientHellos, one file each in hellos/.
+// The plain ones are recorded by recordHello; blindHellos (blind.go)
+// records the ECH, DoT, DoH and DoQ ones.
 var helloNames = []string{"split.example.org", "ooo.example.org", "qinq.example.org"}
 
 func main() {
@@ -69,8 +75,26 @@ func run(dir string, record bool) error {
 			}
 		}
 	}
+	// The hellos of blind.go are recorded with -record, or when missing.
+	for _, h := range blindHellos() {
+		path := filepath.Join(helloDir, h.name+".bin")
+		if _, err := os.Stat(path); err == nil && !record {
+			continue
+		}
+		b, err := h.record()
+		if err != nil {
+			return fmt.Errorf("record hello %s: %w", h.name, err)
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return err
+		}
+	}
 	hellos := map[string][]byte{}
-	for _, name := range helloNames {
+	names := slices.Clone(helloNames)
+	for _, h := range blindHellos() {
+		names = append(names, h.name)
+	}
+	for _, name := range names {
 		b, err := os.ReadFile(filepath.Join(helloDir, name+".bin"))
 		if err != nil {
 			return fmt.Errorf("%w (run with -record to make the hellos)", err)
@@ -93,6 +117,14 @@ func run(dir string, record bool) error {
 		{"sll2.pcap", sll2},
 		{"nano.pcapng", nano},
 		{"passive-dns.pcap", passiveDNS},
+		{"ech.pcap", echCapture},
+		{"encrypted-dns.pcap", encryptedDNS},
+		{"tunnel-gre.pcap", tunnelCapture(tunnelGRE)},
+		{"tunnel-gre-teb.pcap", tunnelCapture(tunnelGRETEB)},
+		{"tunnel-erspan2.pcap", tunnelCapture(tunnelERSPAN2)},
+		{"tunnel-erspan3.pcap", tunnelCapture(tunnelERSPAN3)},
+		{"tunnel-vxlan.pcap", tunnelCapture(tunnelVXLAN)},
+		{"tunnel-geneve.pcap", tunnelCapture(tunnelGeneve)},
 	} {
 		b, err := c.build(hellos)
 		if err != nil {
