@@ -170,6 +170,9 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (Summary, error) {
 	return New(cfg).Run(ctx, src)
 }
 
+// batchBytes is the most frame data a batch gathers.
+const batchBytes = 4 << 20
+
 // batch is a run of frames handed to every worker at once; each worker
 // takes the frames of its shard and leaves its records in the batch.
 type batch struct {
@@ -201,7 +204,14 @@ func (e *Engine) Run(ctx context.Context, src capture.Source) (Summary, error) {
 	nw := len(e.workers)
 	pool := make(chan *batch, 4)
 	for i := 0; i < cap(pool); i++ {
-		pool <- &batch{out: make([]workerOut, nw)}
+		pool <- &batch{
+			out:    make([]workerOut, nw),
+			frames: make([]capture.Frame, 0, e.cfg.BatchFrames),
+			clock:  make([]time.Time, 0, e.cfg.BatchFrames),
+			// A batch ends at batchBytes; one more frame of at most the
+			// reader's packet limit still fits without growing.
+			data: make([]byte, 0, batchBytes+capture.DefaultMaxPacket),
+		}
 	}
 	toWorker := make([]chan *batch, nw)
 	for i := range toWorker {
@@ -276,7 +286,7 @@ func (e *Engine) read(ctx context.Context, src capture.Source, pool chan *batch,
 	for done := false; !done; {
 		b := <-pool
 		b.frames, b.data, b.shard, b.clock, b.final, b.first = b.frames[:0], b.data[:0], b.shard[:0], b.clock[:0], false, n+1
-		for len(b.frames) < e.cfg.BatchFrames && len(b.data) < 8<<20 {
+		for len(b.frames) < e.cfg.BatchFrames && len(b.data) < batchBytes {
 			if len(b.frames)&255 == 0 && ctx.Err() != nil {
 				err, done = ctx.Err(), true
 				break

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
 	quiet := fs.Bool("q", false, "no summary on stderr")
 	workers := fs.Int("workers", runtime.NumCPU(), "flow-sharded `N` workers (output is the same for any N)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
 	memory := byteSize(pipeline.DefaultMemory)
 	fs.Var(&memory, "memory", "memory `BUDGET` every table is sized from (e.g. 512MiB, 2GiB)")
 	alertsPath := fs.String("alerts", "-", "write alerts as ECS JSON lines to `FILE` (- for stdout)")
@@ -139,6 +141,19 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		cfg.Events = w
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
+			return 2
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "egresswatch replay: cpu profile: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	stopBar := startProgress(*progress, stderr, src)
 	start := time.Now()
 	sum, err := pipeline.Run(ctx, src, cfg)
