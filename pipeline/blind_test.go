@@ -112,3 +112,55 @@ func blindFacts() []replayFacts {
 	}
 	return facts
 }
+
+// TestBlindSpotsCorpus checks the blind-spot and ECH flags on real
+// captures of the shared corpus: DoQ on UDP 853 (zeek-quicdoq.pcap, which
+// tshark only decodes as QUIC when told to) and on the draft port 784 by
+// ALPN (ndpi-doq.pcapng), DoT from Android's Private DNS
+// (ndpi-googledns_android10.pcap), and a Chrome ClientHello with an ECH
+// extension beside its real server_name (ndpi-tls_ech.pcapng): no ECH
+// config names it, so nothing is hidden.
+func TestBlindSpotsCorpus(t *testing.T) {
+	corpusFiles(t) // skips without the shared corpus
+	type want struct {
+		dataset, blind string
+		n              int
+	}
+	for _, tc := range []struct {
+		file string
+		want []want
+	}{
+		{"zeek-quicdoq.pcap", []want{{"quic", "doq", 1}, {"flow", "doq", 1}}},
+		{"ndpi-doq.pcapng", []want{{"quic", "doq", 1}, {"flow", "doq", 1}}},
+		{"ndpi-googledns_android10.pcap", []want{{"tls", "dot", 5}}},
+	} {
+		evs := replayEvents(t, corpusDir+"/"+tc.file)
+		for _, w := range tc.want {
+			n := 0
+			for _, e := range evs {
+				if str(e, "event.dataset") == "egresswatch."+w.dataset && str(e, "egresswatch.blind_spot") == w.blind {
+					n++
+				}
+			}
+			if n != w.n {
+				t.Errorf("%s: %d %s events with blind_spot %s; want %d", tc.file, n, w.dataset, w.blind, w.n)
+			}
+		}
+	}
+	evs := replayEvents(t, corpusDir+"/ndpi-tls_ech.pcapng")
+	n := 0
+	for _, e := range evs {
+		if str(e, "event.dataset") != "egresswatch.tls" {
+			continue
+		}
+		n++
+		if field(e, "egresswatch.ech") != true || field(e, "egresswatch.name_hidden") != nil ||
+			str(e, "destination.domain") != "performance.radar.cloudflare.com" {
+			t.Errorf("ndpi-tls_ech.pcapng: ech %v, name_hidden %v, domain %q; want ech without name_hidden, the SNI as name",
+				field(e, "egresswatch.ech"), field(e, "egresswatch.name_hidden"), str(e, "destination.domain"))
+		}
+	}
+	if n != 1 {
+		t.Errorf("ndpi-tls_ech.pcapng: %d TLS events; want 1", n)
+	}
+}
