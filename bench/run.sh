@@ -40,7 +40,8 @@ go build -o "$DIR/gen" ./bench/gen
 go build -o "$DIR/bareloop" ./bench/bareloop
 EW=bin/egresswatch
 WORKERS=0
-if "$EW" replay -h 2>&1 | grep -q -- '-workers'; then WORKERS=1; fi
+help=$("$EW" replay -h 2>&1 || true) # -h exits 2
+if grep -q -- '-workers' <<<"$help"; then WORKERS=1; fi
 if [ ! -f data/geo/geo-whois-asn-country.mmdb ]; then
 	echo "note: no data/geo (make geodata): egresswatch runs without placement data" >&2
 fi
