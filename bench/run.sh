@@ -146,7 +146,7 @@ flood)
 		: >"$DIR/flood-$kind.stderr"
 		sh -c "\"$DIR/gen\" -q -flood $kind -packets $FLOOD_PACKETS -o - | /usr/bin/time -f '%e %U %S %M' -o $DIR/.inner $EW ${EWARGS[*]} ${W[*]} - 2>>$DIR/flood-$kind.stderr"
 		read -r w u s m <"$DIR/.inner"
-		awk -v k="$kind" -v w="$w" -v c="$(echo "$u + $s" | bc)" -v m="$m" 'BEGIN {printf "| %s | %.0f | %.1f | %.1f |\n", k, m/1024, c, w}'
+		awk -v k="$kind" -v w="$w" -v u="$u" -v s="$s" -v m="$m" 'BEGIN {printf "| %s | %.0f | %.1f | %.1f |\n", k, m/1024, u+s, w}'
 	done
 	;;
 *)
