@@ -2,6 +2,7 @@ package geo
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -24,8 +27,21 @@ type rangeDB struct {
 	path    string
 	source  string
 	country bool // 3-column layout
-	trie    bart.Table[uint32]
-	vals    []geoAnswer
+	// The files list disjoint ranges, so they are kept as one sorted array
+	// searched by binary search: no pointers for the garbage collector to
+	// scan, and no splitting into prefixes on load (the ASN files have half
+	// a million rows). Rows that overlap an earlier one go to trie.
+	ranges    []ipRange
+	overrides int
+	trie      bart.Table[uint32]
+	vals      []geoAnswer
+}
+
+// ipRange is an inclusive range of 16-byte (IPv4-mapped for IPv4)
+// addresses and the index of its answer.
+type ipRange struct {
+	lo, hi [16]byte
+	val    uint32
 }
 
 // errNotRangeCSV is returned for CSV files that are not ip-location-db
@@ -40,6 +56,9 @@ func openRangeCSV(path string) (*rangeDB, error) {
 	defer f.Close()
 	db := &rangeDB{path: path,
 		source: "ip-location-db:" + strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))}
+	if st, err := f.Stat(); err == nil {
+		db.ranges = make([]ipRange, 0, st.Size()/40) // rows are 40-60 bytes
+	}
 	if err := db.read(f); err != nil {
 		return nil, fmt.Errorf("range csv %s: %w", path, err)
 	}
@@ -51,6 +70,7 @@ func (db *rangeDB) read(r io.Reader) error {
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	index := map[geoAnswer]uint32{} // interns repeated (asn, org) pairs
+	byASN := map[uint32]uint32{}
 	var prefixes []netip.Prefix
 	for row := 1; ; row++ {
 		rec, err := cr.Read()
@@ -94,24 +114,67 @@ func (db *rangeDB) read(r io.Reader) error {
 			}
 			v.asn, v.org = uint32(n), rec[3]
 		}
-		i, ok := index[v]
+		// Rows of one ASN repeat its organisation: look the ASN up first,
+		// which spares hashing the name on every row.
+		i, ok := byASN[v.asn]
+		if !ok || db.country || db.vals[i].org != v.org {
+			i, ok = index[v]
+		}
 		if !ok {
 			v.org = strings.Clone(v.org) // rec is reused
 			v.country = strings.Clone(v.country)
 			i = uint32(len(db.vals))
 			index[v] = i
+			if !db.country {
+				byASN[v.asn] = i
+			}
 			db.vals = append(db.vals, v)
 		}
-		prefixes = rangePrefixes(start, end, prefixes[:0])
-		for _, p := range prefixes {
-			db.trie.Insert(p, i)
-		}
+		db.ranges = append(db.ranges, ipRange{lo: start.As16(), hi: end.As16(), val: i})
 	}
+	slices.SortFunc(db.ranges, func(a, b ipRange) int { return bytes.Compare(a.lo[:], b.lo[:]) })
+	// The published files are disjoint but for the odd row (asn-ipv4 has
+	// one range starting inside the one before it). Such a range goes to a
+	// small trie that is asked first, so inside it the later row wins, as
+	// the more specific entry.
+	out := db.ranges[:0]
+	for _, r := range db.ranges {
+		if n := len(out); n > 0 && bytes.Compare(r.lo[:], out[n-1].hi[:]) <= 0 {
+			lo, hi := netip.AddrFrom16(r.lo), netip.AddrFrom16(r.hi)
+			if lo.Is4In6() {
+				lo, hi = lo.Unmap(), hi.Unmap()
+			}
+			prefixes = rangePrefixes(lo, hi, prefixes[:0])
+			for _, p := range prefixes {
+				db.trie.Insert(p, r.val)
+			}
+			db.overrides++
+			continue
+		}
+		out = append(out, r)
+	}
+	db.ranges = slices.Clip(out)
 	return nil
 }
 
+// find returns the answer index of the range holding a.
+func (db *rangeDB) find(a netip.Addr) (uint32, bool) {
+	if db.overrides > 0 {
+		if v, ok := db.trie.Lookup(a); ok {
+			return v, true
+		}
+	}
+	k := a.As16()
+	// The last range starting at or before a.
+	i := sort.Search(len(db.ranges), func(i int) bool { return bytes.Compare(db.ranges[i].lo[:], k[:]) > 0 }) - 1
+	if i < 0 || bytes.Compare(k[:], db.ranges[i].hi[:]) > 0 {
+		return 0, false
+	}
+	return db.ranges[i].val, true
+}
+
 func (db *rangeDB) lookup(a netip.Addr, r *geoAnswer) {
-	if i, ok := db.trie.Lookup(a); ok {
+	if i, ok := db.find(a); ok {
 		v := db.vals[i]
 		if db.country {
 			r.country = v.country
