@@ -51,9 +51,10 @@ type Config struct {
 	BatchFrames int
 
 	// Memory is the budget every table is sized from (default 512 MiB):
-	// flow tables 40 %, reassembly buffers 25 %, IP fragments 10 %,
-	// passive DNS 10 %; the rest is left for batches, placement data and
-	// the runtime. Caps set explicitly in Flows and Names win. Each table
+	// flow tables 30 %, reassembly buffers 20 %, IP fragments 5 %,
+	// passive DNS 8 %; the rest (about 190 MiB of the default) is left for
+	// batches, placement data (about 100 MiB with the free databases and
+	// every cloud file) and the runtime. Caps set explicitly in Flows and Names win. Each table
 	// evicts its oldest entries at its cap and counts them.
 	Memory int64
 }
@@ -64,7 +65,7 @@ const DefaultMemory = 512 << 20
 // Approximate bytes each entry costs, measured with the flood benchmarks
 // (bench/): a flow with its records and map entry, a passive DNS entry.
 const (
-	bytesPerFlow    = 1024
+	bytesPerFlow    = 1536
 	bytesPerName    = 192
 	bytesPerFragDgm = 64 << 10
 )
@@ -77,14 +78,14 @@ func (cfg *Config) budget(n int) (flowsPerWorker int, reasmPerWorker int64, frag
 	m := cfg.Memory
 	flowsPerWorker = cfg.Flows.MaxFlows
 	if flowsPerWorker <= 0 {
-		flowsPerWorker = int(m * 40 / 100 / bytesPerFlow)
+		flowsPerWorker = int(m * 30 / 100 / bytesPerFlow)
 	}
 	flowsPerWorker = max(1, flowsPerWorker/n)
 	if cfg.Names.MaxEntries <= 0 {
-		cfg.Names.MaxEntries = int(m * 10 / 100 / bytesPerName)
+		cfg.Names.MaxEntries = int(m * 8 / 100 / bytesPerName)
 	}
-	reasmPerWorker = m * 25 / 100 / int64(n)
-	fragsPerWorker = max(16, int(m*10/100/bytesPerFragDgm)/n)
+	reasmPerWorker = m * 20 / 100 / int64(n)
+	fragsPerWorker = max(16, int(m*5/100/bytesPerFragDgm)/n)
 	return
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -89,6 +90,10 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	cfg.Workers = *workers
 	cfg.Memory = int64(memory)
+	// The tables are sized from the budget; the soft limit makes the
+	// garbage collector keep the heap near it too instead of letting it
+	// double between collections.
+	debug.SetMemoryLimit(int64(memory) / 10 * 9)
 	if !*noPolicy {
 		cats, err := catalogs.load()
 		if err != nil {
