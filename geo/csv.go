@@ -33,6 +33,7 @@ type rangeDB struct {
 	// a million rows). Rows that overlap an earlier one go to trie.
 	ranges    []ipRange
 	overrides int
+	extras    []ipRange // the overlapping rows, while loading (for the cache)
 	trie      bart.Table[uint32]
 	vals      []geoAnswer
 }
@@ -56,12 +57,20 @@ func openRangeCSV(path string) (*rangeDB, error) {
 	defer f.Close()
 	db := &rangeDB{path: path,
 		source: "ip-location-db:" + strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))}
-	if st, err := f.Stat(); err == nil {
-		db.ranges = make([]ipRange, 0, st.Size()/40) // rows are 40-60 bytes
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("range csv: %w", err)
 	}
+	cache := rangeCachePath(path, st)
+	if cache != "" && db.loadRangeCache(cache) {
+		return db, nil
+	}
+	db.ranges = make([]ipRange, 0, st.Size()/40) // rows are 40-60 bytes
 	if err := db.read(f); err != nil {
 		return nil, fmt.Errorf("range csv %s: %w", path, err)
 	}
+	db.writeRangeCache(cache, db.extras)
+	db.extras = nil
 	return db, nil
 }
 
@@ -140,21 +149,27 @@ func (db *rangeDB) read(r io.Reader) error {
 	out := db.ranges[:0]
 	for _, r := range db.ranges {
 		if n := len(out); n > 0 && bytes.Compare(r.lo[:], out[n-1].hi[:]) <= 0 {
-			lo, hi := netip.AddrFrom16(r.lo), netip.AddrFrom16(r.hi)
-			if lo.Is4In6() {
-				lo, hi = lo.Unmap(), hi.Unmap()
-			}
-			prefixes = rangePrefixes(lo, hi, prefixes[:0])
-			for _, p := range prefixes {
-				db.trie.Insert(p, r.val)
-			}
-			db.overrides++
+			db.addOverride(r, &prefixes)
+			db.extras = append(db.extras, r)
 			continue
 		}
 		out = append(out, r)
 	}
 	db.ranges = slices.Clip(out)
 	return nil
+}
+
+// addOverride puts a range that overlaps an earlier one into the trie.
+func (db *rangeDB) addOverride(r ipRange, prefixes *[]netip.Prefix) {
+	lo, hi := netip.AddrFrom16(r.lo), netip.AddrFrom16(r.hi)
+	if lo.Is4In6() {
+		lo, hi = lo.Unmap(), hi.Unmap()
+	}
+	*prefixes = rangePrefixes(lo, hi, (*prefixes)[:0])
+	for _, p := range *prefixes {
+		db.trie.Insert(p, r.val)
+	}
+	db.overrides++
 }
 
 // find returns the answer index of the range holding a.
