@@ -5,6 +5,7 @@
 // Usage:
 //
 //	egresswatch replay [flags] PATH...   read capture files
+//	egresswatch live -i IFACE [flags]    capture on interfaces
 //	egresswatch lookup [flags] IP...     show where addresses are placed
 //	egresswatch geo fetch [flags]        fetch cloud provider range files
 //	egresswatch policy check FILE        validate a policy file
@@ -31,6 +32,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"replay":  {"read capture files and report every destination", cmdReplay},
+		"live":    {"capture on interfaces (AF_PACKET) and report every destination", cmdLive},
 		"lookup":  {"show where IP addresses are placed, with sources", cmdLookup},
 		"geo":     {"manage placement data (geo fetch)", cmdGeo},
 		"policy":  {"check or print a policy (policy check FILE, policy default)", cmdPolicy},

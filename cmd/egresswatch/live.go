@@ -1,0 +1,389 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"os/user"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/bpf"
+
+	"github.com/egresswatch/egresswatch/capture/afpacket"
+	"github.com/egresswatch/egresswatch/geo"
+	"github.com/egresswatch/egresswatch/metrics"
+	"github.com/egresswatch/egresswatch/pipeline"
+	"github.com/egresswatch/egresswatch/report"
+	"github.com/egresswatch/egresswatch/rules"
+)
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// cmdLive: egresswatch live -i IFACE ... captures from AF_PACKET rings.
+func cmdLive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("live", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var ifaces stringList
+	fs.Var(&ifaces, "i", "capture on `IFACE` (repeatable)")
+	workers := fs.Int("workers", runtime.NumCPU(), "`N` capture rings per interface and flow-sharded workers")
+	bpfExpr := fs.String("bpf", "", "capture filter `EXPR` (tcpdump syntax; compiled with tcpdump -ddd)")
+	snaplen := fs.Int("snaplen", 0, "cut frames to `N` bytes (0: whole frames)")
+	ringMiB := fs.Int("ring-size", 64, "`MiB` per ring")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on `ADDR` (e.g. 127.0.0.1:9477) at /metrics")
+	userName := fs.String("user", "", "drop to `USER` (and its groups) once the capture sockets are open")
+	every := fs.Duration("summary-every", time.Minute, "print a summary line on stderr this often (0: never)")
+	events := fs.String("events", "", "write every observation as ECS JSON lines to `FILE` (- for stdout)")
+	quiet := fs.Bool("q", false, "no summaries on stderr")
+	memory := byteSize(pipeline.DefaultMemory)
+	fs.Var(&memory, "memory", "memory `BUDGET` every table is sized from (e.g. 512MiB, 2GiB)")
+	alertsPath := fs.String("alerts", "-", "write alerts as ECS JSON lines to `FILE` (- for stdout)")
+	policyPath := fs.String("policy", "", "policy `FILE` (default: the built-in UK-government example); reloaded on SIGHUP")
+	noPolicy := fs.Bool("no-policy", false, "evaluate no policy: events only")
+	reportPath := fs.String("report", "", "write the residency report to `FILE` (.md, .csv or .json) at exit")
+	var catalogs catalogFlags
+	fs.Var(&catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
+	var gf geoFlags
+	gf.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: egresswatch live -i IFACE [-i IFACE...] [flags]")
+		fmt.Fprintln(stderr, "Captures through AF_PACKET TPACKET_V3 rings (needs CAP_NET_RAW; see --user).")
+		fmt.Fprintln(stderr, "SIGHUP reloads policy, catalogues, GeoIP and cloud ranges; SIGINT/SIGTERM drain and exit.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if len(ifaces) == 0 || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	fail := func(code int, err error) int {
+		fmt.Fprintf(stderr, "egresswatch live: %v\n", err)
+		return code
+	}
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(stderr, time.Now().Format(time.RFC3339)+" "+format+"\n", a...)
+	}
+
+	// Everything that needs privilege or reads configuration happens
+	// first: data, outputs, capture sockets, the metrics listener. Then
+	// the privilege goes.
+	var reloads metrics.Reloads
+	var cfg pipeline.Config
+	db, err := gf.open()
+	if err != nil {
+		return fail(2, err)
+	}
+	cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
+	cfg.Workers = *workers
+	cfg.Memory = int64(memory)
+	cfg.BatchFrames = 1024
+	loadPolicy := func() (*rules.Policy, error) {
+		cats, err := catalogs.load()
+		if err != nil {
+			return nil, err
+		}
+		if *policyPath == "" {
+			return rules.DefaultWith(cats...)
+		}
+		return rules.LoadWith(*policyPath, cats...)
+	}
+	if !*noPolicy {
+		pol, err := loadPolicy()
+		if err != nil {
+			return fail(2, err)
+		}
+		cfg.Policy = pol
+		if *alertsPath != "" {
+			w, closeFn, err := createOutput(*alertsPath, stdout)
+			if err != nil {
+				return fail(2, err)
+			}
+			defer closeFn()
+			cfg.Alerts = w
+		}
+	}
+	reloads.Success(time.Now())
+	var rep *report.Builder
+	var repFile *os.File
+	var repFormat string
+	if *reportPath != "" {
+		if repFormat, err = report.FormatFor(*reportPath); err != nil {
+			return fail(2, err)
+		}
+		if cfg.Policy == nil {
+			return fail(2, errors.New("--report needs a policy (drop --no-policy)"))
+		}
+		if repFile, err = os.Create(*reportPath); err != nil {
+			return fail(2, fmt.Errorf("report: %w", err))
+		}
+		defer repFile.Close()
+		rep = report.New()
+		rep.Files = []string(ifaces)
+		cfg.Report = rep
+	}
+	if *events != "" {
+		w, closeFn, err := createOutput(*events, stdout)
+		if err != nil {
+			return fail(2, err)
+		}
+		defer closeFn()
+		cfg.Events = w
+	}
+
+	acfg := afpacket.Config{Interfaces: ifaces, Rings: max(1, *workers), RingBytes: *ringMiB << 20, Snaplen: *snaplen}
+	if *bpfExpr != "" {
+		if acfg.Filter, err = compileBPF(ifaces[0], *bpfExpr, *snaplen); err != nil {
+			return fail(2, err)
+		}
+	}
+	src, err := afpacket.Open(acfg)
+	if err != nil {
+		return fail(1, err)
+	}
+	defer src.Close()
+	ringStats := func() []metrics.Ring {
+		st, _ := src.Stats()
+		out := make([]metrics.Ring, len(st))
+		for i, s := range st {
+			out[i] = metrics.Ring{Interface: s.Interface, Ring: s.Ring, Packets: s.Packets, Drops: s.Drops, Freezes: s.Freezes}
+		}
+		return out
+	}
+
+	eng := pipeline.New(cfg)
+	var srv *http.Server
+	if *metricsAddr != "" {
+		ln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fail(1, fmt.Errorf("metrics: %w", err))
+		}
+		col := metrics.New(metrics.Sources{Summary: eng.Snapshot, Rings: ringStats, Reloads: &reloads})
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", col.Handler())
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+	}
+	if *userName != "" {
+		if err := dropPrivileges(*userName); err != nil {
+			return fail(1, err)
+		}
+	}
+
+	// SIGHUP: load everything new first; put it in force only if all of
+	// it loaded. GeoIP and cloud ranges swap inside db.Reload, which keeps
+	// the old data on error.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var bg sync.WaitGroup
+	done := make(chan struct{})
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-hup:
+				var pol *rules.Policy
+				var err error
+				if cfg.Policy != nil {
+					pol, err = loadPolicy()
+				}
+				if err == nil {
+					err = db.Reload()
+				}
+				if err != nil {
+					reloads.Failure()
+					logf("reload rejected, the old configuration stays in force: %v", err)
+					continue
+				}
+				if pol != nil {
+					eng.SetPolicy(pol)
+				}
+				reloads.Success(time.Now())
+				logf("reloaded: policy %s; placement: %s", orDefault(*policyPath), strings.Join(db.Sources(), ", "))
+			}
+		}
+	}()
+	if *every > 0 && !*quiet {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			t := time.NewTicker(*every)
+			defer t.Stop()
+			var prev pipeline.Summary
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					s := eng.Snapshot()
+					logf("%s", metrics.Line(s, prev, *every, ringStats()))
+					prev = s
+				}
+			}
+		}()
+	}
+	// SIGINT/SIGTERM: stop reading, drain the rings; Run then ends with a
+	// final batch that flushes every flow and suppression summary.
+	go func() {
+		select {
+		case <-ctx.Done():
+			src.Stop()
+		case <-done:
+		}
+	}()
+
+	if !*quiet {
+		logf("capturing on %s with %d ring(s) each%s", strings.Join(ifaces, ", "), acfg.Rings, asUser(*userName))
+	}
+	start := time.Now()
+	sum, runErr := eng.Run(context.Background(), src)
+	close(done)
+	bg.Wait()
+	if rep != nil {
+		if err := rep.Write(repFile, repFormat); err != nil {
+			return fail(1, fmt.Errorf("report %s: %w", *reportPath, err))
+		}
+		if err := repFile.Close(); err != nil {
+			return fail(1, fmt.Errorf("report %s: %w", *reportPath, err))
+		}
+	}
+	rings := ringStats()
+	if !*quiet {
+		printSummary(stderr, sum, 0, 0, time.Since(start))
+		for _, r := range rings {
+			fmt.Fprintf(stderr, "  ring %s/%d: kernel packets %d, drops %d, queue freezes %d\n", r.Interface, r.Ring, r.Packets, r.Drops, r.Freezes)
+		}
+		ok, failed := reloads.Counts()
+		fmt.Fprintf(stderr, "  reloads: %d in force, %d rejected\n", ok-1, failed)
+	}
+	if runErr != nil {
+		return fail(1, runErr)
+	}
+	return 0
+}
+
+func orDefault(p string) string {
+	if p == "" {
+		return "(built-in)"
+	}
+	return p
+}
+
+func asUser(name string) string {
+	if name == "" {
+		return ""
+	}
+	return ", as user " + name
+}
+
+// dropPrivileges switches every thread to the user and its groups. Go's
+// syscall.Setuid and friends apply to all threads of the process.
+func dropPrivileges(name string) error {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return fmt.Errorf("--user: %w", err)
+	}
+	uid, err := strconv.Atoi(u.Uid)
+	if err != nil {
+		return fmt.Errorf("--user %s: uid %q: %w", name, u.Uid, err)
+	}
+	gid, err := strconv.Atoi(u.Gid)
+	if err != nil {
+		return fmt.Errorf("--user %s: gid %q: %w", name, u.Gid, err)
+	}
+	gids := []int{gid}
+	if ids, err := u.GroupIds(); err == nil {
+		for _, s := range ids {
+			if g, err := strconv.Atoi(s); err == nil && g != gid {
+				gids = append(gids, g)
+			}
+		}
+	}
+	if err := syscall.Setgroups(gids); err != nil {
+		return fmt.Errorf("--user %s: setgroups: %w", name, err)
+	}
+	if err := syscall.Setgid(gid); err != nil {
+		return fmt.Errorf("--user %s: setgid: %w", name, err)
+	}
+	if err := syscall.Setuid(uid); err != nil {
+		return fmt.Errorf("--user %s: setuid: %w", name, err)
+	}
+	if uid != 0 && syscall.Setuid(0) == nil {
+		return fmt.Errorf("--user %s: could regain root after dropping it", name)
+	}
+	return nil
+}
+
+// compileBPF compiles a tcpdump filter expression for iface with tcpdump
+// itself (-ddd: the program as decimal numbers), so the program uses the
+// link type and VLAN conventions of a live Linux socket.
+func compileBPF(iface, expr string, snaplen int) ([]bpf.RawInstruction, error) {
+	if snaplen <= 0 {
+		snaplen = 262144
+	}
+	path, err := exec.LookPath("tcpdump")
+	if err != nil {
+		return nil, fmt.Errorf("--bpf needs tcpdump to compile the filter: %w", err)
+	}
+	var out, errb bytes.Buffer
+	cmd := exec.Command(path, "-ddd", "-i", iface, "-s", strconv.Itoa(snaplen), expr)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("--bpf %q: %v: %s", expr, err, strings.TrimSpace(errb.String()))
+	}
+	return parseDDD(out.String())
+}
+
+// parseDDD reads tcpdump -ddd output: a count, then one "code jt jf k"
+// line per instruction.
+func parseDDD(s string) ([]bpf.RawInstruction, error) {
+	rows := strings.Split(strings.TrimSpace(s), "\n")
+	if len(rows) == 0 {
+		return nil, errors.New("bpf: empty program")
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(rows[0]))
+	if err != nil || n != len(rows)-1 || n == 0 {
+		return nil, fmt.Errorf("bpf: program says %q instructions, has %d", rows[0], len(rows)-1)
+	}
+	prog := make([]bpf.RawInstruction, 0, n)
+	for i, row := range rows[1:] {
+		f := strings.Fields(row)
+		if len(f) != 4 {
+			return nil, fmt.Errorf("bpf: instruction %d: %q", i+1, row)
+		}
+		var v [4]uint64
+		for k := range f {
+			if v[k], err = strconv.ParseUint(f[k], 10, 32); err != nil {
+				return nil, fmt.Errorf("bpf: instruction %d: %w", i+1, err)
+			}
+		}
+		if v[1] > 255 || v[2] > 255 || v[0] > 0xffff {
+			return nil, fmt.Errorf("bpf: instruction %d out of range: %q", i+1, row)
+		}
+		prog = append(prog, bpf.RawInstruction{Op: uint16(v[0]), Jt: uint8(v[1]), Jf: uint8(v[2]), K: uint32(v[3])})
+	}
+	return prog, nil
+}
