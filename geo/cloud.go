@@ -384,7 +384,7 @@ func loadCloudDir(dir string) ([]cloudFile, error) {
 		if e.IsDir() || (ext != ".json" && ext != ".txt" && ext != ".csv") {
 			continue
 		}
-		cf, err := parseCloudFile(filepath.Join(dir, e.Name()))
+		cf, err := parseCloudFileCached(filepath.Join(dir, e.Name()))
 		if err != nil {
 			return nil, err
 		}

@@ -23,7 +23,11 @@ import (
 const rangeCacheMagic = "egresswatch-ranges-v1\n"
 
 // rangeCachePath returns the cache file for the CSV at path, or "".
-func rangeCachePath(path string, st os.FileInfo) string {
+func rangeCachePath(path string, st os.FileInfo) string { return cachePath("ranges", path, st) }
+
+// cachePath returns the cache file of kind for the data file at path, or
+// "" when there is no cache directory.
+func cachePath(kind, path string, st os.FileInfo) string {
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return ""
@@ -33,7 +37,7 @@ func rangeCachePath(path string, st os.FileInfo) string {
 		return ""
 	}
 	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d", abs, st.Size(), st.ModTime().UnixNano()))
-	return filepath.Join(dir, "egresswatch", "ranges-"+hex.EncodeToString(h[:12])+".bin")
+	return filepath.Join(dir, "egresswatch", kind+"-"+hex.EncodeToString(h[:12])+".bin")
 }
 
 // loadRangeCache fills db from the cache file; false if there is none.
@@ -92,12 +96,13 @@ func (db *rangeDB) decodeCache(r *bufio.Reader) error {
 		}
 	}
 	read := func(n uint32) ([]ipRange, error) {
+		raw := make([]byte, int(n)*36)
+		if _, err := io.ReadFull(r, raw); err != nil {
+			return nil, err
+		}
 		out := make([]ipRange, n)
-		var rec [36]byte
 		for i := range out {
-			if _, err := io.ReadFull(r, rec[:]); err != nil {
-				return nil, err
-			}
+			rec := raw[i*36 : i*36+36]
 			copy(out[i].lo[:], rec[0:16])
 			copy(out[i].hi[:], rec[16:32])
 			out[i].val = binary.LittleEndian.Uint32(rec[32:36])

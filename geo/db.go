@@ -85,10 +85,32 @@ func (db *DB) Sources() []string {
 
 func load(opts Options) (*state, error) {
 	s := &state{}
+	// The cloud table (a trie of some 100 000 prefixes) is built while the
+	// GeoIP files load: on two cores that halves the start-up.
+	type cloudResult struct {
+		files []cloudFile
+		table *cloudTable
+		err   error
+	}
+	cloudc := make(chan cloudResult, 1)
+	if opts.CloudDir != "" {
+		go func() {
+			files, err := loadCloudDir(opts.CloudDir)
+			if err != nil {
+				cloudc <- cloudResult{err: err}
+				return
+			}
+			cloudc <- cloudResult{files: files, table: newCloudTable(files)}
+		}()
+	} else {
+		cloudc <- cloudResult{}
+	}
+	var geoErr error
 	for _, path := range opts.GeoIP {
 		src, err := openGeoFile(path)
 		if err != nil {
-			return nil, err
+			geoErr = err
+			break
 		}
 		added := false
 		switch d := src.(type) {
@@ -111,15 +133,16 @@ func load(opts Options) (*state, error) {
 			s.sources = append(s.sources, src.name()+" ("+path+")")
 		}
 	}
-	if opts.CloudDir != "" {
-		files, err := loadCloudDir(opts.CloudDir)
-		if err != nil {
-			return nil, err
-		}
-		s.cloud = newCloudTable(files)
-		for _, f := range files {
-			s.sources = append(s.sources, fmt.Sprintf("%s (%d ranges)", f.source, len(f.ranges)))
-		}
+	cr := <-cloudc
+	if geoErr != nil {
+		return nil, geoErr
+	}
+	if cr.err != nil {
+		return nil, cr.err
+	}
+	s.cloud = cr.table
+	for _, f := range cr.files {
+		s.sources = append(s.sources, fmt.Sprintf("%s (%d ranges)", f.source, len(f.ranges)))
 	}
 	return s, nil
 }
