@@ -420,4 +420,3 @@ func diff(a, b []string) string {
 	}
 	return strings.Join(out, "\n")
 }
-

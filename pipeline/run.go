@@ -57,6 +57,11 @@ type Config struct {
 	// every cloud file) and the runtime. Caps set explicitly in Flows and Names win. Each table
 	// evicts its oldest entries at its cap and counts them.
 	Memory int64
+
+	// FlushBatches writes events and alerts through after every batch
+	// instead of when the output buffer fills: for live capture, where a
+	// SIEM tails the files (batches are cut on a quiet link).
+	FlushBatches bool
 }
 
 // DefaultMemory is the default Config.Memory.
@@ -258,6 +263,9 @@ func (e *Engine) Run(ctx context.Context, src capture.Source) (Summary, error) {
 				e.wstats[i] = b.out[i].stats
 			}
 			e.publish()
+			if e.cfg.FlushBatches {
+				e.flushOutputs()
+			}
 			if b.final {
 				if e.merger.judge != nil {
 					e.merger.judge.flush()
@@ -408,6 +416,17 @@ func (e *Engine) collect() Summary {
 		s.Events = e.events.Count()
 	}
 	return s
+}
+
+// flushOutputs writes buffered events and alerts through; a write error
+// stays in the writer and is returned by Run.
+func (e *Engine) flushOutputs() {
+	if e.alerts != nil {
+		e.alerts.Flush()
+	}
+	if e.events != nil {
+		e.events.Flush()
+	}
 }
 
 func (e *Engine) summary(err error) (Summary, error) {

@@ -96,6 +96,7 @@ func cmdLive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Workers = *workers
 	cfg.Memory = int64(memory)
 	cfg.BatchFrames = 1024
+	cfg.FlushBatches = true
 	loadPolicy := func() (*rules.Policy, error) {
 		cats, err := catalogs.load()
 		if err != nil {
