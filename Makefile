@@ -7,7 +7,7 @@ BIN     := bin/egresswatch
 SAMPLE  := testdata/sample/ministry.pcapng
 OUT     := out
 
-.PHONY: all build test vet demo fuzz bench clean geodata
+.PHONY: all build deps test vet demo fuzz bench clean geodata
 
 all: build
 
@@ -17,7 +17,17 @@ build:
 vet:
 	$(GO) vet ./...
 
-test: vet
+# Debian packages the live-capture end-to-end tests use (e2e/); they skip
+# without them or without root. Installed when missing and running as root.
+DEBS := tcpdump:tcpdump tcpreplay:tcpreplay ethtool:ethtool ip:iproute2
+deps:
+	@need=""; for t in $(DEBS); do command -v $${t%%:*} >/dev/null 2>&1 || need="$$need $${t#*:}"; done; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+	  else echo "note: live e2e tests will skip: missing$$need (run as root to install)"; fi; \
+	fi
+
+test: deps vet
 	$(GO) test -count=1 ./...
 
 -include mk/geodata.mk
