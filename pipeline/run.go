@@ -51,8 +51,8 @@ type Config struct {
 	BatchFrames int
 
 	// Memory is the budget every table is sized from (default 512 MiB):
-	// flow tables 30 %, reassembly buffers 20 %, IP fragments 5 %,
-	// passive DNS 8 %; the rest (about 190 MiB of the default) is left for
+	// flow tables 20 %, reassembly buffers 20 %, IP fragments 5 %,
+	// passive DNS 8 %; the rest (about 240 MiB of the default) is left for
 	// batches, placement data (about 100 MiB with the free databases and
 	// every cloud file) and the runtime. Caps set explicitly in Flows and Names win. Each table
 	// evicts its oldest entries at its cap and counts them.
@@ -83,7 +83,7 @@ func (cfg *Config) budget(n int) (flowsPerWorker int, reasmPerWorker int64, frag
 	m := cfg.Memory
 	flowsPerWorker = cfg.Flows.MaxFlows
 	if flowsPerWorker <= 0 {
-		flowsPerWorker = int(m * 30 / 100 / bytesPerFlow)
+		flowsPerWorker = int(m * 20 / 100 / bytesPerFlow)
 	}
 	flowsPerWorker = max(1, flowsPerWorker/n)
 	if cfg.Names.MaxEntries <= 0 {

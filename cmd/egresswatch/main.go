@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"syscall"
 )
@@ -41,6 +42,12 @@ func commands() map[string]command {
 }
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// A long-running sensor keeps a steady live set (flow tables,
+		// placement data): collecting at 1.5x of it instead of 2x keeps
+		// the resident size well inside --memory for a few % of CPU.
+		debug.SetGCPercent(50)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -32,6 +32,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	quiet := fs.Bool("q", false, "no summary on stderr")
 	workers := fs.Int("workers", runtime.NumCPU(), "flow-sharded `N` workers (output is the same for any N)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the run to `FILE` (go tool pprof)")
 	memory := byteSize(pipeline.DefaultMemory)
 	fs.Var(&memory, "memory", "memory `BUDGET` every table is sized from (e.g. 512MiB, 2GiB)")
 	alertsPath := fs.String("alerts", "-", "write alerts as ECS JSON lines to `FILE` (- for stdout)")
@@ -87,6 +88,9 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
 		return 2
 	}
+	// Parsing the placement files leaves garbage several times the size
+	// of the tables kept: give it back before the run starts.
+	debug.FreeOSMemory()
 	cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	cfg.Workers = *workers
 	cfg.Memory = int64(memory)
@@ -163,6 +167,13 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	start := time.Now()
 	sum, err := pipeline.Run(ctx, src, cfg)
 	stopBar()
+	if *memProfile != "" {
+		if f, perr := os.Create(*memProfile); perr == nil {
+			runtime.GC()
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	if rep != nil {
 		if werr := writeReport(rep, *reportPath, repFormat); werr != nil {
 			fmt.Fprintf(stderr, "egresswatch replay: %v\n", werr)
