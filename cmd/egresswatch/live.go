@@ -50,18 +50,9 @@ func cmdLive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on `ADDR` (e.g. 127.0.0.1:9477) at /metrics")
 	userName := fs.String("user", "", "drop to `USER` (and its groups) once the capture sockets are open")
 	every := fs.Duration("summary-every", time.Minute, "print a summary line on stderr this often (0: never)")
-	events := fs.String("events", "", "write every observation as ECS JSON lines to `FILE` (- for stdout)")
 	quiet := fs.Bool("q", false, "no summaries on stderr")
-	memory := byteSize(pipeline.DefaultMemory)
-	fs.Var(&memory, "memory", "memory `BUDGET` every table is sized from (e.g. 512MiB, 2GiB)")
-	alertsPath := fs.String("alerts", "-", "write alerts as ECS JSON lines to `FILE` (- for stdout)")
-	policyPath := fs.String("policy", "", "policy `FILE` (default: the built-in UK-government example); reloaded on SIGHUP")
-	noPolicy := fs.Bool("no-policy", false, "evaluate no policy: events only")
-	reportPath := fs.String("report", "", "write the residency report to `FILE` (.md, .csv or .json) at exit")
-	var catalogs catalogFlags
-	fs.Var(&catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
-	var gf geoFlags
-	gf.register(fs)
+	var rf runFlags
+	rf.register(fs, true)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: egresswatch live -i IFACE [-i IFACE...] [flags]")
 		fmt.Fprintln(stderr, "Captures through AF_PACKET TPACKET_V3 rings (needs CAP_NET_RAW; see --user).")
@@ -88,33 +79,24 @@ func cmdLive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// the privilege goes.
 	var reloads metrics.Reloads
 	var cfg pipeline.Config
-	db, err := gf.open()
+	db, err := rf.geo.open()
 	if err != nil {
 		return fail(2, err)
 	}
 	cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	cfg.Workers = *workers
-	cfg.Memory = int64(memory)
+	rf.applyMemory(&cfg)
 	cfg.BatchFrames = 1024
 	cfg.FlushBatches = true
-	loadPolicy := func() (*rules.Policy, error) {
-		cats, err := catalogs.load()
-		if err != nil {
-			return nil, err
-		}
-		if *policyPath == "" {
-			return rules.DefaultWith(cats...)
-		}
-		return rules.LoadWith(*policyPath, cats...)
-	}
-	if !*noPolicy {
+	loadPolicy := rf.loadPolicy
+	if !rf.noPolicy {
 		pol, err := loadPolicy()
 		if err != nil {
 			return fail(2, err)
 		}
 		cfg.Policy = pol
-		if *alertsPath != "" {
-			w, closeFn, err := createOutput(*alertsPath, stdout)
+		if rf.alerts != "" {
+			w, closeFn, err := createOutput(rf.alerts, stdout)
 			if err != nil {
 				return fail(2, err)
 			}
@@ -126,14 +108,14 @@ func cmdLive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var rep *report.Builder
 	var repFile *os.File
 	var repFormat string
-	if *reportPath != "" {
-		if repFormat, err = report.FormatFor(*reportPath); err != nil {
+	if rf.report != "" {
+		if repFormat, err = report.FormatFor(rf.report); err != nil {
 			return fail(2, err)
 		}
 		if cfg.Policy == nil {
 			return fail(2, errors.New("--report needs a policy (drop --no-policy)"))
 		}
-		if repFile, err = os.Create(*reportPath); err != nil {
+		if repFile, err = os.Create(rf.report); err != nil {
 			return fail(2, fmt.Errorf("report: %w", err))
 		}
 		defer repFile.Close()
@@ -141,8 +123,8 @@ func cmdLive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rep.Files = []string(ifaces)
 		cfg.Report = rep
 	}
-	if *events != "" {
-		w, closeFn, err := createOutput(*events, stdout)
+	if rf.events != "" {
+		w, closeFn, err := createOutput(rf.events, stdout)
 		if err != nil {
 			return fail(2, err)
 		}
@@ -223,7 +205,7 @@ func cmdLive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 					eng.SetPolicy(pol)
 				}
 				reloads.Success(time.Now())
-				logf("reloaded: policy %s; placement: %s", orDefault(*policyPath), strings.Join(db.Sources(), ", "))
+				logf("reloaded: policy %s; placement: %s", orDefault(rf.policy), strings.Join(db.Sources(), ", "))
 			}
 		}
 	}()
@@ -265,10 +247,10 @@ func cmdLive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	bg.Wait()
 	if rep != nil {
 		if err := rep.Write(repFile, repFormat); err != nil {
-			return fail(1, fmt.Errorf("report %s: %w", *reportPath, err))
+			return fail(1, fmt.Errorf("report %s: %w", rf.report, err))
 		}
 		if err := repFile.Close(); err != nil {
-			return fail(1, fmt.Errorf("report %s: %w", *reportPath, err))
+			return fail(1, fmt.Errorf("report %s: %w", rf.report, err))
 		}
 	}
 	rings := ringStats()

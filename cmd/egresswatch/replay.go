@@ -21,28 +21,18 @@ import (
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/pipeline"
 	"github.com/egresswatch/egresswatch/report"
-	"github.com/egresswatch/egresswatch/rules"
 )
 
 func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	events := fs.String("events", "", "write every observation as ECS JSON lines to `FILE` (- for stdout)")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
 	quiet := fs.Bool("q", false, "no summary on stderr")
 	workers := fs.Int("workers", runtime.NumCPU(), "flow-sharded `N` workers (output is the same for any N)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the run to `FILE` (go tool pprof)")
-	memory := byteSize(pipeline.DefaultMemory)
-	fs.Var(&memory, "memory", "memory `BUDGET` every table is sized from (e.g. 512MiB, 2GiB)")
-	alertsPath := fs.String("alerts", "-", "write alerts as ECS JSON lines to `FILE` (- for stdout)")
-	policyPath := fs.String("policy", "", "policy `FILE` (default: the built-in UK-government example; see policy default)")
-	noPolicy := fs.Bool("no-policy", false, "evaluate no policy: events only")
-	reportPath := fs.String("report", "", "write the residency report to `FILE` (.md, .csv or .json)")
-	var catalogs catalogFlags
-	fs.Var(&catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
-	var gf geoFlags
-	gf.register(fs)
+	var rf runFlags
+	rf.register(fs, false)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: egresswatch replay [flags] PATH...")
 		fmt.Fprintln(stderr, "PATH is a pcap or pcapng file (optionally gzip- or zstd-compressed), a directory (read")
@@ -83,7 +73,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	defer src.Close()
 
 	var cfg pipeline.Config
-	db, err := gf.open()
+	db, err := rf.geo.open()
 	if err != nil {
 		fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
 		return 2
@@ -93,30 +83,16 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	debug.FreeOSMemory()
 	cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	cfg.Workers = *workers
-	cfg.Memory = int64(memory)
-	// The tables are sized from the budget; the soft limit makes the
-	// garbage collector keep the heap near it too instead of letting it
-	// double between collections.
-	debug.SetMemoryLimit(int64(memory) / 10 * 9)
-	if !*noPolicy {
-		cats, err := catalogs.load()
-		if err != nil {
-			fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
-			return 2
-		}
-		var pol *rules.Policy
-		if *policyPath == "" {
-			pol, err = rules.DefaultWith(cats...)
-		} else {
-			pol, err = rules.LoadWith(*policyPath, cats...)
-		}
+	rf.applyMemory(&cfg)
+	if !rf.noPolicy {
+		pol, err := rf.loadPolicy()
 		if err != nil {
 			fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
 			return 2
 		}
 		cfg.Policy = pol
-		if *alertsPath != "" {
-			w, closeFn, err := createOutput(*alertsPath, stdout)
+		if rf.alerts != "" {
+			w, closeFn, err := createOutput(rf.alerts, stdout)
 			if err != nil {
 				fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
 				return 2
@@ -127,8 +103,8 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	var rep *report.Builder
 	var repFormat string
-	if *reportPath != "" {
-		if repFormat, err = report.FormatFor(*reportPath); err != nil {
+	if rf.report != "" {
+		if repFormat, err = report.FormatFor(rf.report); err != nil {
 			fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
 			return 2
 		}
@@ -140,8 +116,8 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		rep.Files = src.Paths()
 		cfg.Report = rep
 	}
-	if *events != "" {
-		w, closeFn, err := createOutput(*events, stdout)
+	if rf.events != "" {
+		w, closeFn, err := createOutput(rf.events, stdout)
 		if err != nil {
 			fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
 			return 2
@@ -175,7 +151,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 	}
 	if rep != nil {
-		if werr := writeReport(rep, *reportPath, repFormat); werr != nil {
+		if werr := writeReport(rep, rf.report, repFormat); werr != nil {
 			fmt.Fprintf(stderr, "egresswatch replay: %v\n", werr)
 			return 1
 		}
