@@ -72,6 +72,9 @@ type Flow struct {
 	closing    bool // FIN or RST seen
 	class      uint8
 	prev, next *Flow
+	// eprev and enext link the flow into the list of embryonic flows
+	// (nothing seen yet from one of its two sides) while it is one.
+	eprev, enext *Flow
 }
 
 // TableOptions bound a Table.
@@ -133,11 +136,16 @@ type Table struct {
 	opts  TableOptions
 	m     map[flow.Key]*Flow
 	lists [numClasses]Flow // sentinels of the recency lists: .next is the newest
-	idle  [numClasses]time.Duration
-	end   func(*Flow)
-	free  []*Flow
-	swept time.Time
-	Stats TableStats
+	// embryo is the sentinel of the embryonic flows, newest first. When
+	// the table is full these go first, oldest first: a flood of SYNs or
+	// spoofed one-packet flows then evicts itself, not the conversations
+	// that have answered.
+	embryo Flow
+	idle   [numClasses]time.Duration
+	end    func(*Flow)
+	free   []*Flow
+	swept  time.Time
+	Stats  TableStats
 }
 
 // NewTable returns a Table that calls end for every flow that ends
@@ -149,6 +157,7 @@ func NewTable(opts TableOptions, end func(*Flow)) *Table {
 		h := &t.lists[i]
 		h.next, h.prev = h, h
 	}
+	t.embryo.enext, t.embryo.eprev = &t.embryo, &t.embryo
 	t.idle = [numClasses]time.Duration{opts.TCPIdle, opts.TCPClosed, opts.UDPIdle, opts.OtherIdle}
 	return t
 }
@@ -174,7 +183,11 @@ func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) 
 	}
 	if f == nil {
 		if len(t.m) >= t.opts.MaxFlows {
-			t.finish(t.oldest())
+			victim := t.embryo.eprev
+			if victim == &t.embryo {
+				victim = t.oldest()
+			}
+			t.finish(victim)
 			t.Stats.Evicted++
 		}
 		f = t.alloc()
@@ -186,6 +199,9 @@ func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) 
 		}
 		f.VLAN, f.NVLAN, f.Tunnel = p.VLAN, p.NVLAN, p.Tunnel
 		f.class = classOf(f.Key.Proto)
+		f.enext, f.eprev = t.embryo.enext, &t.embryo
+		t.embryo.enext.eprev = f
+		t.embryo.enext = f
 		t.m[ck] = f
 		t.Stats.Flows++
 		isNew = true
@@ -203,6 +219,10 @@ func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) 
 	}
 	f.Packets[d]++
 	f.Bytes[d] += uint64(p.WireLen)
+	if f.enext != nil && f.Packets[0] > 0 && f.Packets[1] > 0 {
+		f.eprev.enext, f.enext.eprev = f.enext, f.eprev // answered: no longer embryonic
+		f.eprev, f.enext = nil, nil
+	}
 	f.seen = now
 	if p.Time.After(f.Last) {
 		f.Last = p.Time
@@ -291,6 +311,10 @@ func classOf(p flow.Proto) uint8 {
 }
 
 func (t *Table) finish(f *Flow) {
+	if f.enext != nil {
+		f.eprev.enext, f.enext.eprev = f.enext, f.eprev
+		f.eprev, f.enext = nil, nil
+	}
 	ck, _ := f.Key.Canonical()
 	delete(t.m, ck)
 	t.unlink(f)
