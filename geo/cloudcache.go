@@ -127,19 +127,21 @@ func decodeCloudCache(r *bufio.Reader) (cloudFile, error) {
 	if err != nil || nt > 1<<20 {
 		return cf, errors.New("cloud cache: bad table")
 	}
-	table := make([]string, nt)
-	for i := range table {
-		if table[i], err = str(); err != nil {
+	table := make([]string, 0, min(nt, 1<<12)) // grown by what is read: the count is the file's word
+	for i := uint64(0); i < nt; i++ {
+		v, err := str()
+		if err != nil {
 			return cf, err
 		}
+		table = append(table, v)
 	}
 	nr, err := binary.ReadUvarint(r)
 	if err != nil || nr > 1<<24 {
 		return cf, errors.New("cloud cache: bad count")
 	}
-	cf.ranges = make([]cloudRange, nr)
+	cf.ranges = make([]cloudRange, 0, min(nr, 1<<14))
 	var a [18]byte
-	for i := range cf.ranges {
+	for i := uint64(0); i < nr; i++ {
 		if _, err := io.ReadFull(r, a[:]); err != nil {
 			return cf, err
 		}
@@ -160,8 +162,8 @@ func decodeCloudCache(r *bufio.Reader) (cloudFile, error) {
 			}
 			ids[k] = table[n]
 		}
-		cf.ranges[i] = cloudRange{prefix: p, umbrella: flags&2 != 0, global: flags&4 != 0,
-			entry: Cloud{Provider: ids[0], Region: ids[1], Service: ids[2], Country: ids[3], Source: ids[4], Zone: ids[5]}}
+		cf.ranges = append(cf.ranges, cloudRange{prefix: p, umbrella: flags&2 != 0, global: flags&4 != 0,
+			entry: Cloud{Provider: ids[0], Region: ids[1], Service: ids[2], Country: ids[3], Source: ids[4], Zone: ids[5]}})
 	}
 	return cf, nil
 }

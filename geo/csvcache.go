@@ -80,9 +80,11 @@ func (db *rangeDB) decodeCache(r *bufio.Reader) error {
 		_, err = io.ReadFull(r, b)
 		return string(b), err
 	}
-	db.vals = make([]geoAnswer, hdr.Vals)
-	for i := range db.vals {
-		v := &db.vals[i]
+	// Counts come from the file: grow by what is actually read, so a
+	// damaged header cannot ask for gigabytes.
+	db.vals = make([]geoAnswer, 0, min(hdr.Vals, 1<<16))
+	for i := uint32(0); i < hdr.Vals; i++ {
+		var v geoAnswer
 		asn, err := binary.ReadUvarint(r)
 		if err != nil {
 			return err
@@ -94,21 +96,28 @@ func (db *rangeDB) decodeCache(r *bufio.Reader) error {
 		if v.country, err = str(); err != nil {
 			return err
 		}
+		db.vals = append(db.vals, v)
 	}
 	read := func(n uint32) ([]ipRange, error) {
-		raw := make([]byte, int(n)*36)
-		if _, err := io.ReadFull(r, raw); err != nil {
-			return nil, err
-		}
-		out := make([]ipRange, n)
-		for i := range out {
-			rec := raw[i*36 : i*36+36]
-			copy(out[i].lo[:], rec[0:16])
-			copy(out[i].hi[:], rec[16:32])
-			out[i].val = binary.LittleEndian.Uint32(rec[32:36])
-			if out[i].val >= hdr.Vals {
-				return nil, errors.New("range cache: bad value index")
+		out := make([]ipRange, 0, min(n, 1<<16))
+		raw := make([]byte, 36*4096)
+		for n > 0 {
+			k := min(n, 4096)
+			if _, err := io.ReadFull(r, raw[:36*k]); err != nil {
+				return nil, err
 			}
+			for i := uint32(0); i < k; i++ {
+				rec := raw[i*36 : i*36+36]
+				var x ipRange
+				copy(x.lo[:], rec[0:16])
+				copy(x.hi[:], rec[16:32])
+				x.val = binary.LittleEndian.Uint32(rec[32:36])
+				if x.val >= hdr.Vals {
+					return nil, errors.New("range cache: bad value index")
+				}
+				out = append(out, x)
+			}
+			n -= k
 		}
 		return out, nil
 	}

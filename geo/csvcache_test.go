@@ -1,9 +1,12 @@
 package geo
 
 import (
+	"bufio"
+	"bytes"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -69,4 +72,38 @@ func equalAnswers(a, b []geoAnswer) bool {
 		}
 	}
 	return true
+}
+
+// FuzzCacheDecoders feeds arbitrary bytes to both cache decoders: a damaged
+// cache file must give an error, never a panic or a huge allocation.
+func FuzzCacheDecoders(f *testing.F) {
+	f.Add([]byte(rangeCacheMagic))
+	f.Add([]byte(cloudCacheMagic))
+	f.Add([]byte(rangeCacheMagic + "\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00"))
+	f.Add([]byte(cloudCacheMagic + "\x03aws\x0aaws:x.json\x01\x00\x01"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var db rangeDB
+		_ = db.decodeCache(bufio.NewReader(bytes.NewReader(data)))
+		_, _ = decodeCloudCache(bufio.NewReader(bytes.NewReader(data)))
+	})
+}
+
+// TestCacheHugeCounts: a damaged header that claims millions of entries in
+// a tiny file fails without allocating for the claim.
+func TestCacheHugeCounts(t *testing.T) {
+	rangeHdr := []byte(rangeCacheMagic + "\x00\xff\xff\xff\x00\xff\xff\xff\x03\x00\x00\x00\x00")
+	cloudHdr := []byte(cloudCacheMagic + "\x00\x00\xff\xff\xff\x07")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var db rangeDB
+	if err := db.decodeCache(bufio.NewReader(bytes.NewReader(rangeHdr))); err == nil {
+		t.Error("range cache with absurd counts decoded")
+	}
+	if _, err := decodeCloudCache(bufio.NewReader(bytes.NewReader(cloudHdr))); err == nil {
+		t.Error("cloud cache with absurd counts decoded")
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("decoding two tiny damaged caches allocated %d MiB", got>>20)
+	}
 }
