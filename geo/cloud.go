@@ -343,6 +343,11 @@ func newCloudTable(files []cloudFile) *cloudTable {
 		strs[s] = s
 		return s
 	}
+	n := 0
+	for _, f := range files {
+		n += len(f.ranges)
+	}
+	t.entries = make([]cloudRange, 0, n)
 	for _, f := range files {
 		for _, r := range f.ranges {
 			e := &r.entry

@@ -97,11 +97,17 @@ func loadCloudCache(file string) (cloudFile, bool) {
 		return cloudFile{}, false
 	}
 	defer f.Close()
-	cf, err := decodeCloudCache(bufio.NewReaderSize(f, 1<<20))
+	st, err := f.Stat()
+	if err != nil {
+		return cloudFile{}, false
+	}
+	cf, err := decodeCloudCache(bufio.NewReaderSize(f, 1<<20), st.Size())
 	return cf, err == nil
 }
 
-func decodeCloudCache(r *bufio.Reader) (cloudFile, error) {
+// decodeCloudCache reads a cache of size bytes; the counts it holds are
+// believed only as far as size could hold them.
+func decodeCloudCache(r *bufio.Reader, size int64) (cloudFile, error) {
 	var cf cloudFile
 	magic := make([]byte, len(cloudCacheMagic))
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != cloudCacheMagic {
@@ -127,7 +133,7 @@ func decodeCloudCache(r *bufio.Reader) (cloudFile, error) {
 	if err != nil || nt > 1<<20 {
 		return cf, errors.New("cloud cache: bad table")
 	}
-	table := make([]string, 0, min(nt, 1<<12)) // grown by what is read: the count is the file's word
+	table := make([]string, 0, min(int64(nt), size)) // a string takes at least a byte
 	for i := uint64(0); i < nt; i++ {
 		v, err := str()
 		if err != nil {
@@ -139,7 +145,7 @@ func decodeCloudCache(r *bufio.Reader) (cloudFile, error) {
 	if err != nil || nr > 1<<24 {
 		return cf, errors.New("cloud cache: bad count")
 	}
-	cf.ranges = make([]cloudRange, 0, min(nr, 1<<14))
+	cf.ranges = make([]cloudRange, 0, min(int64(nr), size/24)) // 18 bytes + 6 indexes
 	var a [18]byte
 	for i := uint64(0); i < nr; i++ {
 		if _, err := io.ReadFull(r, a[:]); err != nil {

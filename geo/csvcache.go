@@ -47,15 +47,21 @@ func (db *rangeDB) loadRangeCache(file string) bool {
 		return false
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return false
+	}
 	r := bufio.NewReaderSize(f, 1<<20)
-	if err := db.decodeCache(r); err != nil {
+	if err := db.decodeCache(r, st.Size()); err != nil {
 		db.ranges, db.vals, db.overrides = nil, nil, 0
 		return false
 	}
 	return true
 }
 
-func (db *rangeDB) decodeCache(r *bufio.Reader) error {
+// decodeCache reads a cache of size bytes (the bound on what its counts may
+// claim: a damaged count cannot ask for more memory than the file holds).
+func (db *rangeDB) decodeCache(r *bufio.Reader, size int64) error {
 	magic := make([]byte, len(rangeCacheMagic))
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != rangeCacheMagic {
 		return errors.New("not a range cache")
@@ -80,9 +86,10 @@ func (db *rangeDB) decodeCache(r *bufio.Reader) error {
 		_, err = io.ReadFull(r, b)
 		return string(b), err
 	}
-	// Counts come from the file: grow by what is actually read, so a
-	// damaged header cannot ask for gigabytes.
-	db.vals = make([]geoAnswer, 0, min(hdr.Vals, 1<<16))
+	// Counts come from the file: no more is set aside than the file's size
+	// could hold (a value takes at least 3 bytes, a range 36).
+	fit := func(n uint32, rec int64) int { return int(min(int64(n), size/rec)) }
+	db.vals = make([]geoAnswer, 0, fit(hdr.Vals, 3))
 	for i := uint32(0); i < hdr.Vals; i++ {
 		var v geoAnswer
 		asn, err := binary.ReadUvarint(r)
@@ -99,7 +106,7 @@ func (db *rangeDB) decodeCache(r *bufio.Reader) error {
 		db.vals = append(db.vals, v)
 	}
 	read := func(n uint32) ([]ipRange, error) {
-		out := make([]ipRange, 0, min(n, 1<<16))
+		out := make([]ipRange, 0, fit(n, 36))
 		raw := make([]byte, 36*4096)
 		for n > 0 {
 			k := min(n, 4096)
