@@ -2,7 +2,6 @@ package geo
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -12,7 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -30,13 +29,21 @@ type rangeDB struct {
 	// The files list disjoint ranges, so they are kept as one sorted array
 	// searched by binary search: no pointers for the garbage collector to
 	// scan, and no splitting into prefixes on load (the ASN files have half
-	// a million rows). Rows that overlap an earlier one go to trie.
+	// a million rows). Rows that overlap an earlier one go to trie. Loaded
+	// from a cache, ranges and vals point into the mapped file (see
+	// csvcache.go), which stays mapped while db is reachable.
 	ranges    []ipRange
 	overrides int
 	extras    []ipRange // the overlapping rows, while loading (for the cache)
 	trie      bart.Table[uint32]
-	vals      []geoAnswer
+	vals      []valRec
+	strs      string // every organisation and country, one string
 }
+
+// valRec is one distinct answer of a range file: the ASN, and in strs the
+// organisation (off..orgEnd) followed by the country (orgEnd..end). Fixed
+// records with no pointers, so a cache can hold them as they are used.
+type valRec struct{ asn, off, orgEnd, end uint32 }
 
 // ipRange is an inclusive range of 16-byte (IPv4-mapped for IPv4)
 // addresses and the index of its answer.
@@ -80,6 +87,7 @@ func (db *rangeDB) read(r io.Reader) error {
 	cr.ReuseRecord = true
 	index := map[geoAnswer]uint32{} // interns repeated (asn, org) pairs
 	byASN := map[uint32]uint32{}
+	var answers []geoAnswer
 	var prefixes []netip.Prefix
 	for row := 1; ; row++ {
 		rec, err := cr.Read()
@@ -126,29 +134,30 @@ func (db *rangeDB) read(r io.Reader) error {
 		// Rows of one ASN repeat its organisation: look the ASN up first,
 		// which spares hashing the name on every row.
 		i, ok := byASN[v.asn]
-		if !ok || db.country || db.vals[i].org != v.org {
+		if !ok || db.country || answers[i].org != v.org {
 			i, ok = index[v]
 		}
 		if !ok {
 			v.org = strings.Clone(v.org) // rec is reused
 			v.country = strings.Clone(v.country)
-			i = uint32(len(db.vals))
+			i = uint32(len(answers))
 			index[v] = i
 			if !db.country {
 				byASN[v.asn] = i
 			}
-			db.vals = append(db.vals, v)
+			answers = append(answers, v)
 		}
 		db.ranges = append(db.ranges, ipRange{lo: start.As16(), hi: end.As16(), val: i})
 	}
-	slices.SortFunc(db.ranges, func(a, b ipRange) int { return bytes.Compare(a.lo[:], b.lo[:]) })
+	db.setVals(answers)
+	slices.SortFunc(db.ranges, func(a, b ipRange) int { return cmp16(&a.lo, &b.lo) })
 	// The published files are disjoint but for the odd row (asn-ipv4 has
 	// one range starting inside the one before it). Such a range goes to a
 	// small trie that is asked first, so inside it the later row wins, as
 	// the more specific entry.
 	out := db.ranges[:0]
 	for _, r := range db.ranges {
-		if n := len(out); n > 0 && bytes.Compare(r.lo[:], out[n-1].hi[:]) <= 0 {
+		if n := len(out); n > 0 && cmp16(&r.lo, &out[n-1].hi) <= 0 {
 			db.addOverride(r, &prefixes)
 			db.extras = append(db.extras, r)
 			continue
@@ -157,6 +166,25 @@ func (db *rangeDB) read(r io.Reader) error {
 	}
 	db.ranges = slices.Clip(out)
 	return nil
+}
+
+// setVals lays the answers out as valRecs over one string.
+func (db *rangeDB) setVals(answers []geoAnswer) {
+	n := 0
+	for _, a := range answers {
+		n += len(a.org) + len(a.country)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	db.vals = make([]valRec, len(answers))
+	for i, a := range answers {
+		off := sb.Len()
+		sb.WriteString(a.org)
+		orgEnd := sb.Len()
+		sb.WriteString(a.country)
+		db.vals[i] = valRec{asn: a.asn, off: uint32(off), orgEnd: uint32(orgEnd), end: uint32(sb.Len())}
+	}
+	db.strs = sb.String()
 }
 
 // addOverride puts a range that overlaps an earlier one into the trie.
@@ -180,22 +208,22 @@ func (db *rangeDB) find(a netip.Addr) (uint32, bool) {
 		}
 	}
 	k := a.As16()
-	// The last range starting at or before a.
-	i := sort.Search(len(db.ranges), func(i int) bool { return bytes.Compare(db.ranges[i].lo[:], k[:]) > 0 }) - 1
-	if i < 0 || bytes.Compare(k[:], db.ranges[i].hi[:]) > 0 {
-		return 0, false
-	}
-	return db.ranges[i].val, true
+	v, ok := searchRanges(db.ranges, &k)
+	// db.ranges may be a mapping that db's cleanup unmaps: db must stay
+	// reachable until the search is done.
+	runtime.KeepAlive(db)
+	return v, ok
 }
 
 func (db *rangeDB) lookup(a netip.Addr, r *geoAnswer) {
 	if i, ok := db.find(a); ok {
 		v := db.vals[i]
 		if db.country {
-			r.country = v.country
+			r.country = db.strs[v.orgEnd:v.end]
 		} else {
-			r.asn, r.org = v.asn, v.org
+			r.asn, r.org = v.asn, db.strs[v.off:v.orgEnd]
 		}
+		runtime.KeepAlive(db)
 	}
 }
 

@@ -1,17 +1,15 @@
 package geo
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // A parsed range CSV is cached in the user's cache directory, keyed by the
@@ -20,7 +18,20 @@ import (
 // time parsing them does. A cache that is missing, stale or damaged is
 // ignored (and rewritten); one that cannot be written costs nothing.
 
-const rangeCacheMagic = "egresswatch-ranges-v1\n"
+// Version 2 is made to be mapped (see mapped.go): sections meta (flags),
+// vals (valRec records), strs (organisations and countries), ranges and
+// extras (ipRange records; extras are the overlapping rows, replayed into
+// the trie). Version 1 files have another magic and are parsed again.
+const rangeCacheMagic = "egresswatch-ranges-v2\n"
+
+const (
+	secMeta = iota
+	secVals
+	secStrs
+	secRanges
+	secExtras
+	rangeSections
+)
 
 // rangeCachePath returns the cache file for the CSV at path, or "".
 func rangeCachePath(path string, st os.FileInfo) string { return cachePath("ranges", path, st) }
@@ -40,142 +51,149 @@ func cachePath(kind, path string, st os.FileInfo) string {
 	return filepath.Join(dir, "egresswatch", kind+"-"+hex.EncodeToString(h[:12])+".bin")
 }
 
-// loadRangeCache fills db from the cache file; false if there is none.
+// loadRangeCache fills db from the cache file; false if there is none or
+// it is damaged. When db's records point into the mapping, the mapping is
+// released once db is unreachable (a Reload drops the old rangeDB).
 func (db *rangeDB) loadRangeCache(file string) bool {
-	f, err := os.Open(file)
+	data, mapped, err := mapFile(file)
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	st, err := f.Stat()
+	release := releasePages
+	if !mapped {
+		release = nil
+	}
+	aliased, err := db.decodeCache(data, release)
 	if err != nil {
+		db.ranges, db.vals, db.strs, db.overrides = nil, nil, "", 0 // the trie is filled only on success
+		if mapped {
+			unmapFile(data)
+		}
 		return false
 	}
-	r := bufio.NewReaderSize(f, 1<<20)
-	if err := db.decodeCache(r, st.Size()); err != nil {
-		db.ranges, db.vals, db.overrides = nil, nil, 0
-		return false
+	if mapped {
+		if aliased {
+			runtime.AddCleanup(db, unmapFile, data)
+		} else {
+			unmapFile(data)
+		}
 	}
 	return true
 }
 
-// decodeCache reads a cache of size bytes (the bound on what its counts may
-// claim: a damaged count cannot ask for more memory than the file holds).
-func (db *rangeDB) decodeCache(r *bufio.Reader, size int64) error {
-	magic := make([]byte, len(rangeCacheMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != rangeCacheMagic {
-		return errors.New("not a range cache")
-	}
-	var hdr struct {
-		Country              uint8
-		Vals, Ranges, Extras uint32
-	}
-	if err := binary.Read(r, binary.LittleEndian, &hdr); err != nil {
-		return err
-	}
-	if hdr.Vals > 1<<24 || hdr.Ranges > 1<<26 || hdr.Extras > 1<<20 {
-		return errors.New("range cache: absurd counts")
-	}
-	db.country = hdr.Country == 1
-	str := func() (string, error) {
-		n, err := binary.ReadUvarint(r)
-		if err != nil || n > 1<<16 {
-			return "", errors.New("range cache: bad string")
-		}
-		b := make([]byte, n)
-		_, err = io.ReadFull(r, b)
-		return string(b), err
-	}
-	// Counts come from the file: no more is set aside than the file's size
-	// could hold (a value takes at least 3 bytes, a range 36).
-	fit := func(n uint32, rec int64) int { return int(min(int64(n), size/rec)) }
-	db.vals = make([]geoAnswer, 0, fit(hdr.Vals, 3))
-	for i := uint32(0); i < hdr.Vals; i++ {
-		var v geoAnswer
-		asn, err := binary.ReadUvarint(r)
-		if err != nil {
-			return err
-		}
-		v.asn = uint32(asn)
-		if v.org, err = str(); err != nil {
-			return err
-		}
-		if v.country, err = str(); err != nil {
-			return err
-		}
-		db.vals = append(db.vals, v)
-	}
-	read := func(n uint32) ([]ipRange, error) {
-		out := make([]ipRange, 0, fit(n, 36))
-		raw := make([]byte, 36*4096)
-		for n > 0 {
-			k := min(n, 4096)
-			if _, err := io.ReadFull(r, raw[:36*k]); err != nil {
-				return nil, err
-			}
-			for i := uint32(0); i < k; i++ {
-				rec := raw[i*36 : i*36+36]
-				var x ipRange
-				copy(x.lo[:], rec[0:16])
-				copy(x.hi[:], rec[16:32])
-				x.val = binary.LittleEndian.Uint32(rec[32:36])
-				if x.val >= hdr.Vals {
-					return nil, errors.New("range cache: bad value index")
-				}
-				out = append(out, x)
-			}
-			n -= k
-		}
-		return out, nil
-	}
-	var err error
-	if db.ranges, err = read(hdr.Ranges); err != nil {
-		return err
-	}
-	extras, err := read(hdr.Extras)
+// decodeCache fills db from a cache file's bytes. aliased says whether
+// db.ranges or db.vals point into data, which must then outlive db.
+// release, if not nil, is handed the pages that validation read and
+// lookups may not need.
+func (db *rangeDB) decodeCache(data []byte, release func([]byte)) (aliased bool, err error) {
+	secs, err := decodeSections(data, rangeCacheMagic, rangeSections, release)
 	if err != nil {
-		return err
+		return false, err
 	}
+	if len(secs[secMeta]) != 4 {
+		return false, errors.New("range cache: bad meta section")
+	}
+	flags := binary.LittleEndian.Uint32(secs[secMeta])
+	if flags > 1 {
+		return false, errors.New("range cache: unknown flags")
+	}
+	db.country = flags == 1
+	vals, valsAliased, err := valsFrom(secs[secVals])
+	if err != nil {
+		return false, err
+	}
+	strs := string(secs[secStrs])
+	for i, v := range vals {
+		if v.off > v.orgEnd || v.orgEnd > v.end || uint64(v.end) > uint64(len(strs)) {
+			return false, fmt.Errorf("range cache: value %d: bad string bounds", i)
+		}
+	}
+	if release != nil {
+		release(secs[secStrs]) // copied
+		if valsAliased {
+			release(secs[secVals])
+		}
+	}
+	nvals := uint32(len(vals))
+	ranges, rangesAliased, err := rangesFrom(secs[secRanges])
+	if err != nil {
+		return false, err
+	}
+	var done func([]ipRange)
+	if rangesAliased && release != nil {
+		done = func(part []ipRange) {
+			release(rangeBytes(part))
+		}
+	}
+	if err := checkRanges(ranges, nvals, true, done); err != nil {
+		return false, err
+	}
+	extras, _, err := rangesFrom(secs[secExtras])
+	if err != nil {
+		return false, err
+	}
+	if err := checkRanges(extras, nvals, false, nil); err != nil {
+		return false, err
+	}
+	for i, e := range extras {
+		if netip.AddrFrom16(e.lo).Is4In6() != netip.AddrFrom16(e.hi).Is4In6() {
+			return false, fmt.Errorf("range cache: extra range %d mixes address families", i)
+		}
+	}
+	db.vals, db.strs, db.ranges = vals, strs, ranges
 	var prefixes []netip.Prefix
 	for _, e := range extras {
 		db.addOverride(e, &prefixes)
 	}
-	return nil
+	return valsAliased || rangesAliased, nil
+}
+
+// valsFrom returns the valRec records of sec, in place when it can.
+func valsFrom(sec []byte) ([]valRec, bool, error) {
+	if len(sec)%valRecSize != 0 {
+		return nil, false, fmt.Errorf("range cache: value section of %d bytes", len(sec))
+	}
+	if vs, ok := view[valRec](sec, valRecSize); ok {
+		return vs, true, nil
+	}
+	u := u32s{sec, 4}
+	vs := make([]valRec, u.count())
+	for i := range vs {
+		vs[i] = valRec{u.at(i, 0), u.at(i, 1), u.at(i, 2), u.at(i, 3)}
+	}
+	return vs, false, nil
+}
+
+// encodeRangeCache lays db out as a version 2 cache.
+func (db *rangeDB) encodeRangeCache(extras []ipRange) []byte {
+	var flags uint32
+	if db.country {
+		flags = 1
+	}
+	meta := binary.LittleEndian.AppendUint32(nil, flags)
+	vals := make([]byte, 0, len(db.vals)*valRecSize)
+	for _, v := range db.vals {
+		for _, x := range [4]uint32{v.asn, v.off, v.orgEnd, v.end} {
+			vals = binary.LittleEndian.AppendUint32(vals, x)
+		}
+	}
+	return encodeSections(rangeCacheMagic, meta, vals, []byte(db.strs),
+		appendRanges(make([]byte, 0, len(db.ranges)*rangeRecSize), db.ranges), appendRanges(nil, extras))
 }
 
 // writeRangeCache stores db for the next start; errors are ignored.
 func (db *rangeDB) writeRangeCache(file string, extras []ipRange) {
+	writeCacheFile(file, db.encodeRangeCache(extras))
+}
+
+// writeCacheFile writes a cache through a temporary file and a rename, so
+// a reader never sees half a file and a mapped old version stays intact.
+func writeCacheFile(file string, data []byte) {
 	if file == "" || os.MkdirAll(filepath.Dir(file), 0o755) != nil {
 		return
 	}
-	var b bytes.Buffer
-	b.WriteString(rangeCacheMagic)
-	var country uint8
-	if db.country {
-		country = 1
-	}
-	_ = binary.Write(&b, binary.LittleEndian, struct {
-		Country              uint8
-		Vals, Ranges, Extras uint32
-	}{country, uint32(len(db.vals)), uint32(len(db.ranges)), uint32(len(extras))})
-	for _, v := range db.vals {
-		b.Write(binary.AppendUvarint(nil, uint64(v.asn)))
-		b.Write(binary.AppendUvarint(nil, uint64(len(v.org))))
-		b.WriteString(v.org)
-		b.Write(binary.AppendUvarint(nil, uint64(len(v.country))))
-		b.WriteString(v.country)
-	}
-	for _, list := range [][]ipRange{db.ranges, extras} {
-		var rec [36]byte
-		for _, x := range list {
-			copy(rec[0:16], x.lo[:])
-			copy(rec[16:32], x.hi[:])
-			binary.LittleEndian.PutUint32(rec[32:36], x.val)
-			b.Write(rec[:])
-		}
-	}
 	tmp := file + ".tmp"
-	if os.WriteFile(tmp, b.Bytes(), 0o644) == nil {
+	if os.WriteFile(tmp, data, 0o644) == nil {
 		_ = os.Rename(tmp, file)
 	}
 }

@@ -3,10 +3,13 @@ package geo
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -54,7 +57,7 @@ func TestRangeCache(t *testing.T) {
 	if second := answers(); !equalAnswers(first, second) {
 		t.Errorf("from the cache: %v; parsed: %v", second, first)
 	}
-	if err := os.WriteFile(cache, []byte("egresswatch-ranges-v1\ngarbage"), 0o644); err != nil {
+	if err := os.WriteFile(cache, []byte(rangeCacheMagic+"garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if third := answers(); !equalAnswers(first, third) {
@@ -74,36 +77,113 @@ func equalAnswers(a, b []geoAnswer) bool {
 	return true
 }
 
-// FuzzCacheDecoders feeds arbitrary bytes to both cache decoders: a damaged
-// cache file must give an error, never a panic or a huge allocation.
+// FuzzCacheDecoders feeds arbitrary bytes to the cache decoders: a damaged
+// cache file must give an error, never a panic or a huge allocation. The
+// checksum of the mapped formats is set right first, or nearly every input
+// would stop there; each input is decoded in place and, shifted off the
+// records' alignment, by copy, and both must agree.
 func FuzzCacheDecoders(f *testing.F) {
 	f.Add([]byte(rangeCacheMagic))
 	f.Add([]byte(cloudCacheMagic))
-	f.Add([]byte(rangeCacheMagic + "\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00"))
+	f.Add([]byte(cloudTableMagic))
 	f.Add([]byte(cloudCacheMagic + "\x03aws\x0aaws:x.json\x01\x00\x01"))
+	for _, b := range seedCaches(f) {
+		f.Add(b)
+	}
+	probes := []netip.Addr{netip.MustParseAddr("1.0.0.1"), netip.MustParseAddr("1.0.5.1"),
+		netip.MustParseAddr("3.0.0.1"), netip.MustParseAddr("20.0.0.1"), netip.MustParseAddr("2001:db8::1")}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var db rangeDB
-		_ = db.decodeCache(bufio.NewReader(bytes.NewReader(data)), int64(len(data)))
 		_, _ = decodeCloudCache(bufio.NewReader(bytes.NewReader(data)), int64(len(data)))
+		fixChecksum(data)
+		shifted := make([]byte, len(data)+1)[1:]
+		copy(shifted, data)
+		var a, b rangeDB
+		_, errA := a.decodeCache(data, nil)
+		_, errB := b.decodeCache(shifted, nil)
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("in place: %v; by copy: %v", errA, errB)
+		}
+		ta, _, errA := decodeCloudTable(data, nil)
+		tb, _, errB := decodeCloudTable(shifted, nil)
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("cloud table in place: %v; by copy: %v", errA, errB)
+		}
+		for _, p := range probes {
+			var ra, rb geoAnswer
+			a.lookup(p, &ra)
+			b.lookup(p, &rb)
+			if ra != rb {
+				t.Fatalf("%s: %+v in place, %+v by copy", p, ra, rb)
+			}
+			ca, oka := ta.lookup(p)
+			cb, okb := tb.lookup(p)
+			if ca != cb || oka != okb {
+				t.Fatalf("%s: cloud %+v in place, %+v by copy", p, ca, cb)
+			}
+		}
 	})
+}
+
+// fixChecksum sets the checksum of a mapped-format cache to match its
+// bytes.
+func fixChecksum(data []byte) {
+	if len(data) >= magicLen+4 {
+		binary.LittleEndian.PutUint32(data[magicLen:], crc32.Checksum(data[magicLen+4:], crc32.MakeTable(crc32.Castagnoli)))
+	}
+}
+
+// seedCaches returns valid caches of both mapped kinds, made from small
+// tables.
+func seedCaches(t testing.TB) [][]byte {
+	db := &rangeDB{}
+	csv := "1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n1.0.4.0,1.0.7.255,38803,Wirefreebroadband\n" +
+		"1.0.5.0,1.0.5.127,64500,Nested Row\n2001:db8::,2001:db8::ffff,64501,Documentation\n"
+	if err := db.read(strings.NewReader(csv)); err != nil {
+		t.Fatal(err)
+	}
+	ctry := &rangeDB{}
+	if err := ctry.read(strings.NewReader("1.0.0.0,1.0.0.255,au\n::,::ff,zz\n")); err != nil {
+		t.Fatal(err)
+	}
+	cf, err := parseCloudData("ip-ranges.json", []byte(`{"syncToken":"1","prefixes":[
+	 {"ip_prefix":"3.0.0.0/16","region":"eu-west-2","service":"AMAZON","network_border_group":"eu-west-2"},
+	 {"ip_prefix":"3.0.5.0/24","region":"GLOBAL","service":"CLOUDFRONT","network_border_group":"GLOBAL"}],
+	 "ipv6_prefixes":[{"ipv6_prefix":"2001:db8::/32","region":"eu-central-2","service":"EC2","network_border_group":"eu-central-2"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return [][]byte{db.encodeRangeCache(db.extras), ctry.encodeRangeCache(nil), newCloudTable([]cloudFile{cf}).encode()}
 }
 
 // TestCacheHugeCounts: a damaged header that claims millions of entries in
 // a tiny file fails without allocating for the claim.
 func TestCacheHugeCounts(t *testing.T) {
-	rangeHdr := []byte(rangeCacheMagic + "\x00\xff\xff\xff\x00\xff\xff\xff\x03\x00\x00\x00\x00")
+	huge := func(magic string, n int) []byte {
+		b := make([]byte, magicLen+8+4*n)
+		copy(b, magic)
+		binary.LittleEndian.PutUint32(b[magicLen+4:], uint32(n))
+		for i := range n {
+			binary.LittleEndian.PutUint32(b[magicLen+8+4*i:], 0xfffffff0)
+		}
+		fixChecksum(b)
+		return b
+	}
+	rangeHdr, tableHdr := huge(rangeCacheMagic, rangeSections), huge(cloudTableMagic, cloudSections)
 	cloudHdr := []byte(cloudCacheMagic + "\x00\x00\xff\xff\xff\x07")
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	var db rangeDB
-	if err := db.decodeCache(bufio.NewReader(bytes.NewReader(rangeHdr)), int64(len(rangeHdr))); err == nil {
+	if _, err := db.decodeCache(rangeHdr, nil); err == nil {
 		t.Error("range cache with absurd counts decoded")
+	}
+	if _, _, err := decodeCloudTable(tableHdr, nil); err == nil {
+		t.Error("cloud table cache with absurd counts decoded")
 	}
 	if _, err := decodeCloudCache(bufio.NewReader(bytes.NewReader(cloudHdr)), int64(len(cloudHdr))); err == nil {
 		t.Error("cloud cache with absurd counts decoded")
 	}
 	runtime.ReadMemStats(&after)
 	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
-		t.Errorf("decoding two tiny damaged caches allocated %d MiB", got>>20)
+		t.Errorf("decoding tiny damaged caches allocated %d MiB", got>>20)
 	}
 }

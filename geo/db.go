@@ -85,22 +85,18 @@ func (db *DB) Sources() []string {
 
 func load(opts Options) (*state, error) {
 	s := &state{}
-	// The cloud table (a trie of some 100 000 prefixes) is built while the
-	// GeoIP files load: on two cores that halves the start-up.
+	// The cloud table is opened while the GeoIP files load: on a cache
+	// miss it merges some 100 000 prefixes, and on two cores that halves
+	// the start-up.
 	type cloudResult struct {
-		files []cloudFile
 		table *cloudTable
 		err   error
 	}
 	cloudc := make(chan cloudResult, 1)
 	if opts.CloudDir != "" {
 		go func() {
-			files, err := loadCloudDir(opts.CloudDir)
-			if err != nil {
-				cloudc <- cloudResult{err: err}
-				return
-			}
-			cloudc <- cloudResult{files: files, table: newCloudTable(files)}
+			t, err := openCloudTable(opts.CloudDir)
+			cloudc <- cloudResult{table: t, err: err}
 		}()
 	} else {
 		cloudc <- cloudResult{}
@@ -141,8 +137,10 @@ func load(opts Options) (*state, error) {
 		return nil, cr.err
 	}
 	s.cloud = cr.table
-	for _, f := range cr.files {
-		s.sources = append(s.sources, fmt.Sprintf("%s (%d ranges)", f.source, len(f.ranges)))
+	if cr.table != nil {
+		for _, f := range cr.table.sources {
+			s.sources = append(s.sources, fmt.Sprintf("%s (%d ranges)", f.source, f.ranges))
+		}
 	}
 	return s, nil
 }
