@@ -69,6 +69,7 @@ type Decoder struct {
 	frag   defragmenter
 
 	truncated bool
+	slowOnly  bool // tests: no fastEthernet, every frame walked
 	Stats     DecodeStats
 }
 
@@ -104,6 +105,10 @@ func (d *Decoder) Decode(fr capture.Frame, p *Packet) Result {
 	var typ gopacket.LayerType
 	switch fr.LinkType {
 	case layers.LinkTypeEthernet:
+		if !d.slowOnly && fastEthernet(data, p) {
+			d.Stats.L4++
+			return ResultL4
+		}
 		typ = layers.LayerTypeEthernet
 	case layers.LinkTypeLinuxSLL:
 		typ = layers.LayerTypeLinuxSLL

@@ -522,3 +522,68 @@ func indexHTTP(b []byte) int {
 	}
 	return -1
 }
+
+// FuzzFastPathSame holds fastEthernet to walk: every Ethernet frame must
+// decode to the same result, packet and counters with the fast path as
+// with the layer-by-layer walk alone. The seeds are the project's
+// captures (plain, VLAN, QinQ, IPv6, fragments, tunnels) and edge cases
+// of the lengths the fast path checks.
+func FuzzFastPathSame(f *testing.F) {
+	for _, fr := range captureFrames(f) {
+		if fr.LinkType == layers.LinkTypeEthernet {
+			f.Add(fr.Data)
+		}
+	}
+	for _, s := range tunnelSeeds(f) {
+		for _, fr := range splitFrames(s) {
+			f.Add(fr)
+		}
+	}
+	eth := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1}
+	ip4 := []byte{0x45, 0, 0, 28, 0, 1, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}
+	for _, tail := range [][]byte{
+		append(append(append([]byte{}, eth...), 0x08, 0), append(ip4, 0x13, 0x88, 0, 53, 0, 8, 0, 0)...),       // UDP, no payload
+		append(append(append([]byte{}, eth...), 0x08, 0), append(ip4, 0x13, 0x88, 0x12, 0xb5, 0, 16, 0, 0)...), // VXLAN port, short
+		append(append(append([]byte{}, eth...), 0x81, 0, 0, 5, 0x88, 0xa8, 0, 7, 0x08, 0), ip4...),             // QinQ, truncated UDP
+		append(append(append([]byte{}, eth...), 0x81, 0, 0, 5, 0x81, 0, 0, 6, 0x81, 0, 0, 7, 0x08, 0), ip4...),  // three tags
+	} {
+		f.Add(tail)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, slow := NewDecoder(Options{MaxFragDatagrams: 4}), NewDecoder(Options{MaxFragDatagrams: 4})
+		slow.slowOnly = true
+		fr := capture.Frame{Data: data, LinkType: layers.LinkTypeEthernet, WireLen: len(data), Seq: 1, Time: testTime}
+		var pf, ps Packet
+		rf, rs := fast.Decode(fr, &pf), slow.Decode(fr, &ps)
+		if rf != rs {
+			t.Fatalf("result: fast path %d, walk %d", rf, rs)
+		}
+		if !reflect.DeepEqual(pf, ps) {
+			t.Fatalf("packet differs:\nfast path %+v\nwalk      %+v", pf, ps)
+		}
+		if fast.Stats != slow.Stats {
+			t.Fatalf("counters: fast path %+v, walk %+v", fast.Stats, slow.Stats)
+		}
+	})
+}
+
+// TestFastPathTakesMost: the fast path must actually carry the ordinary
+// frames of the project's captures (else FuzzFastPathSame compares walk
+// with itself), and agree with walk on each.
+func TestFastPathTakesMost(t *testing.T) {
+	var eth, fast int
+	for _, fr := range captureFrames(t) {
+		if fr.LinkType != layers.LinkTypeEthernet {
+			continue
+		}
+		eth++
+		var p Packet
+		if fastEthernet(fr.Data, &p) {
+			fast++
+		}
+	}
+	t.Logf("fast path took %d of %d Ethernet frames", fast, eth)
+	if eth == 0 || fast*2 < eth {
+		t.Fatalf("fast path took %d of %d Ethernet frames; want most", fast, eth)
+	}
+}

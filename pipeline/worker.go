@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -229,6 +230,7 @@ func (w *Worker) advance(t time.Time, boundary uint64) {
 func (w *Worker) flush(boundary uint64) {
 	w.n, w.sub = boundary, 0
 	start := len(w.recs)
+	w.recs = slices.Grow(w.recs, w.flows.Len()) // one end record a flow, without regrowing
 	w.flows.Flush()
 	w.orderEnds(start)
 }

@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"bytes"
+	"io"
 	"net"
+	"os"
 	"net/netip"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/egresswatch/egresswatch/capture"
+	"github.com/egresswatch/egresswatch/rules"
 )
 
 // tcpTestFrame builds an Ethernet/IPv4/TCP frame with gopacket.
@@ -106,4 +109,57 @@ func BenchmarkWorkerHandleBulk(b *testing.B) {
 		w.Handle(bulk[i&1], 5)
 		i++
 	}
+}
+
+// BenchmarkWorkerMix runs the first 200 000 frames of a benchmark mix
+// (bench/gen; the file named by $EGRESSWATCH_BENCH_MIX) through one worker
+// as replay builds it (events encoded, policy settle records), a fresh
+// worker each round: the worker's share of a replay, without the reader
+// and the merger.
+//
+//	EGRESSWATCH_BENCH_MIX=$PWD/out/bench/mix-1000000.pcap go test -run '^$' -bench WorkerMix ./pipeline/
+func BenchmarkWorkerMix(b *testing.B) {
+	path := os.Getenv("EGRESSWATCH_BENCH_MIX")
+	if path == "" {
+		b.Skip("EGRESSWATCH_BENCH_MIX names no capture (make one with bench/gen)")
+	}
+	src, err := capture.OpenAll([]string{path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	// The frames lie one after another, as in a batch.
+	var frames []capture.Frame
+	var data []byte
+	for len(frames) < 200000 {
+		fr, err := src.Next()
+		if err != nil {
+			break
+		}
+		data = append(data, fr.Data...)
+		frames = append(frames, fr)
+	}
+	off := 0
+	for i := range frames {
+		l := len(frames[i].Data)
+		frames[i].Data = data[off : off+l : off+l]
+		off += l
+	}
+	cfg := Config{Events: io.Discard, Policy: &rules.Policy{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		w := newWorker(&cfg, nil)
+		b.StartTimer()
+		for i, fr := range frames {
+			w.pkt.Clock = fr.Time
+			w.Handle(fr, uint64(i+1))
+			if i&4095 == 4095 {
+				w.advance(fr.Time, uint64(i+2))
+				w.recs, w.arena = w.recs[:0], w.arena[:0]
+			}
+		}
+		w.flush(uint64(len(frames) + 1))
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(frames)), "ns/frame")
 }

@@ -1,6 +1,7 @@
 package track
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/egresswatch/egresswatch/classify"
@@ -134,7 +135,7 @@ const (
 // owns one.
 type Table struct {
 	opts  TableOptions
-	m     map[flow.Key]*Flow
+	m     map[mapKey]*Flow
 	lists [numClasses]Flow // sentinels of the recency lists: .next is the newest
 	// embryo is the sentinel of the embryonic flows, newest first. When
 	// the table is full these go first, oldest first: a flood of SYNs or
@@ -152,7 +153,7 @@ type Table struct {
 // (expired, evicted, or flushed). end may be nil.
 func NewTable(opts TableOptions, end func(*Flow)) *Table {
 	opts.defaults()
-	t := &Table{opts: opts, m: make(map[flow.Key]*Flow, 1024), end: end}
+	t := &Table{opts: opts, m: make(map[mapKey]*Flow, 1024), end: end}
 	for i := range t.lists {
 		h := &t.lists[i]
 		h.next, h.prev = h, h
@@ -173,7 +174,7 @@ func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) 
 		t.expire(now)
 		t.swept = now
 	}
-	ck, _ := p.Key.Canonical()
+	ck := keyOf(p.Key)
 	f = t.m[ck]
 	if f != nil && now.Sub(f.seen) >= t.idle[f.class] {
 		// Past its timeout: this packet starts a new flow.
@@ -315,8 +316,7 @@ func (t *Table) finish(f *Flow) {
 		f.eprev.enext, f.enext.eprev = f.enext, f.eprev
 		f.eprev, f.enext = nil, nil
 	}
-	ck, _ := f.Key.Canonical()
-	delete(t.m, ck)
+	delete(t.m, keyOf(f.Key))
 	t.unlink(f)
 	if t.end != nil {
 		t.end(f)
@@ -349,3 +349,23 @@ func (t *Table) pushFront(f *Flow) {
 
 // Len returns the number of flows in the table.
 func (t *Table) Len() int { return len(t.m) }
+
+// mapKey is the flow map's key: both directions of a conversation give the
+// same value (lower endpoint first). It holds no pointers (flow.Key's
+// netip.Addr does), so the map hashes and compares plain bytes and the
+// collector has less to look at.
+type mapKey struct {
+	lo, hi         [16]byte
+	loPort, hiPort uint16
+	proto          flow.Proto
+	v4             bool // an IPv4 pair, told from IPv4-mapped IPv6 addresses
+}
+
+func keyOf(k flow.Key) mapKey {
+	a, b := k.Src.Addr().As16(), k.Dst.Addr().As16()
+	pa, pb := k.Src.Port(), k.Dst.Port()
+	if c := bytes.Compare(a[:], b[:]); c > 0 || c == 0 && pa > pb {
+		a, b, pa, pb = b, a, pb, pa
+	}
+	return mapKey{lo: a, hi: b, loPort: pa, hiPort: pb, proto: k.Proto, v4: k.Src.Addr().Is4()}
+}

@@ -3,7 +3,6 @@ package quic
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/sha256"
 	"fmt"
 )
@@ -35,49 +34,62 @@ type clientSecrets struct {
 }
 
 // deriveClientSecrets computes the client Initial secrets of RFC 9001 Section 5.2 (RFC
-// 9369 Section 3.3 for v2).
+// 9369 Section 3.3 for v2). Every output is at most one SHA-256 block long, so each
+// HKDF-Expand-Label is one HMAC; the HMACs are computed over stack buffers with
+// sha256.Sum256, which allocates nothing (crypto/hkdf allocates a keyed HMAC for each
+// call, some sixty allocations per new connection).
 func deriveClientSecrets(vi versionInfo, dcid []byte) (clientSecrets, error) {
 	var s clientSecrets
-	initial, err := hkdf.Extract(sha256.New, dcid, []byte(vi.salt))
-	if err != nil {
-		return s, fmt.Errorf("quic: initial secret: %w", err)
+	if len(dcid) > maxCIDLen || len(vi.salt) > sha256.BlockSize {
+		return s, ErrMalformed
 	}
-	copy(s.initial[:], initial)
-	client, err := expandLabel(initial, "client in", 32)
-	if err != nil {
-		return s, err
-	}
-	copy(s.client[:], client)
+	s.initial = hmacSHA256([]byte(vi.salt), dcid) // HKDF-Extract(salt, DCID)
+	s.client = expandLabel(&s.initial, "client in", 32)
 	prefix := "quic "
 	if vi.v2 {
 		prefix = "quicv2 "
 	}
-	for _, x := range []struct {
-		label string
-		dst   []byte
-	}{{prefix + "key", s.key[:]}, {prefix + "iv", s.iv[:]}, {prefix + "hp", s.hp[:]}} {
-		b, err := expandLabel(client, x.label, len(x.dst))
-		if err != nil {
-			return s, err
-		}
-		copy(x.dst, b)
-	}
+	key := expandLabel(&s.client, prefix+"key", len(s.key))
+	iv := expandLabel(&s.client, prefix+"iv", len(s.iv))
+	hp := expandLabel(&s.client, prefix+"hp", len(s.hp))
+	copy(s.key[:], key[:])
+	copy(s.iv[:], iv[:])
+	copy(s.hp[:], hp[:])
 	return s, nil
 }
 
-// expandLabel is HKDF-Expand-Label of TLS 1.3 (RFC 8446 Section 7.1) with SHA-256 and an
-// empty context.
-func expandLabel(secret []byte, label string, length int) ([]byte, error) {
-	full := "tls13 " + label
-	info := make([]byte, 0, 4+len(full))
-	info = append(info, byte(length>>8), byte(length), byte(len(full)))
-	info = append(info, full...)
-	info = append(info, 0) // empty context
-	out, err := hkdf.Expand(sha256.New, secret, string(info), length)
-	if err != nil {
-		return nil, fmt.Errorf("quic: expand label %q: %w", label, err)
+// expandLabel is HKDF-Expand-Label of TLS 1.3 (RFC 8446 Section 7.1) with SHA-256, an
+// empty context and length at most 32: T(1) = HMAC(secret, info || 0x01), cut to length.
+func expandLabel(secret *[32]byte, label string, length int) [32]byte {
+	var info [64]byte
+	n := copy(info[:], []byte{byte(length >> 8), byte(length), byte(len("tls13 ") + len(label))})
+	n += copy(info[n:], "tls13 ")
+	n += copy(info[n:], label)
+	info[n] = 0 // empty context
+	info[n+1] = 1
+	out := hmacSHA256(secret[:], info[:n+2])
+	clear(out[length:])
+	return out
+}
+
+// hmacSHA256 is HMAC (RFC 2104) with SHA-256 for a key of at most one block and a
+// message of at most 64 bytes, the sizes QUIC's key schedule uses.
+func hmacSHA256(key, msg []byte) [32]byte {
+	var buf [sha256.BlockSize + 64]byte
+	for i := range sha256.BlockSize {
+		var k byte
+		if i < len(key) {
+			k = key[i]
+		}
+		buf[i] = k ^ 0x36
 	}
-	return out, nil
+	n := sha256.BlockSize + copy(buf[sha256.BlockSize:], msg)
+	inner := sha256.Sum256(buf[:n])
+	for i := range sha256.BlockSize {
+		buf[i] ^= 0x36 ^ 0x5c
+	}
+	copy(buf[sha256.BlockSize:], inner[:])
+	return sha256.Sum256(buf[:sha256.BlockSize+sha256.Size])
 }
 
 // derive fills k with the client Initial keys for version and dcid.
