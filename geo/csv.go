@@ -10,8 +10,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
