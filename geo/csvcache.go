@@ -33,8 +33,10 @@ const (
 	rangeSections
 )
 
-// rangeCachePath returns the cache file for the CSV at path, or "".
-func rangeCachePath(path string, st os.FileInfo) string { return cachePath("ranges", path, st) }
+// rangeCachePath returns the cache file for the CSV at path, or "". Each
+// version has its own file name, so binaries of two versions run in turn
+// do not rewrite each other's caches on every start.
+func rangeCachePath(path string, st os.FileInfo) string { return cachePath("ranges2", path, st) }
 
 // cachePath returns the cache file of kind for the data file at path, or
 // "" when there is no cache directory.

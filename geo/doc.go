@@ -24,8 +24,12 @@
 //	c := geo.NewCache(db, 4096) // one per worker
 //	p := c.Lookup(addr)         // 0 allocations on a hit
 //
-// DB is safe for concurrent use and Reload swaps all data atomically;
-// databases are read into memory, not mapped, so an old generation stays
-// valid until the last lookup using it returns. Cache is per worker and not
-// safe for concurrent use.
+// DB is safe for concurrent use and Reload swaps all data atomically; an
+// old generation stays valid until the last lookup using it returns. MMDB
+// files are read into memory, so one rewritten in place cannot pull data
+// from under a lookup. The parse caches of range CSVs and of the merged
+// cloud table, which only egresswatch writes (always by rename), are
+// mapped and used in place: start-up reads little, the ranges stay out of
+// the Go heap, and a generation's mappings are released once nothing
+// reaches it. Cache is per worker and not safe for concurrent use.
 package geo

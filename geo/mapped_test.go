@@ -454,7 +454,7 @@ func TestMappingsReleased(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(cloud, "cloudflare-ips-v4.txt"), []byte("104.16.0.0/13\n172.64.0.0/13\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{GeoIP: []string{fixture("asn-ranges.csv"), fixture("country-ranges.csv")}, CloudDir: cloud}
+	opts := Options{GeoIP: []string{fixture("asn-ranges.csv"), fixture("country-ranges.csv"), fixture("iplocationdb-country.mmdb")}, CloudDir: cloud}
 	db, err := Open(opts) // writes the caches
 	if err != nil {
 		t.Fatal(err)
@@ -539,5 +539,66 @@ func BenchmarkCloudTrieLookup(b *testing.B) {
 	for b.Loop() {
 		trie.Lookup(addrs[i&(1<<14-1)])
 		i++
+	}
+}
+
+// TestMMDBCache opens MaxMind DB files twice: the second time the cached
+// copy is mapped, and must answer as the file read into memory does; a
+// damaged copy is ignored and written again.
+func TestMMDBCache(t *testing.T) {
+	paths, _ := filepath.Glob("../data/geo/*.mmdb")
+	if dir := "../../shared/geo/maxmind-test"; true {
+		m, _ := filepath.Glob(filepath.Join(dir, "*", "GeoIP2-Country-Test.mmdb"))
+		m2, _ := filepath.Glob(filepath.Join(dir, "*", "GeoLite2-ASN-Test.mmdb"))
+		paths = append(append(paths, m...), m2...)
+	}
+	paths = append(paths, fixture("iplocationdb-country.mmdb"), fixture("dbip-country-lite.mmdb"))
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	addrs := benchAddrs(20000)
+	n := 0
+	defer func() {
+		if n < 4 {
+			t.Errorf("%d databases compared, want at least the 4 fixtures and test databases", n)
+		}
+	}()
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		read, err := openMMDB(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := os.Stat(p)
+		cache := cachePath("mmdb", p, st)
+		good, err := os.ReadFile(cache)
+		if err != nil {
+			t.Fatalf("%s: no cached copy: %v", p, err)
+		}
+		compare := func(what string) {
+			t.Helper()
+			mapped, err := openMMDB(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range append(addrs, netip.MustParseAddr("81.2.69.160"), netip.MustParseAddr("2a02:d180::1")) {
+				var w, g geoAnswer
+				werr, gerr := read.lookup(a, &w), mapped.lookup(a, &g)
+				if w != g || (werr == nil) != (gerr == nil) {
+					t.Fatalf("%s %s %s: %+v (%v), read: %+v (%v)", p, what, a, g, gerr, w, werr)
+				}
+			}
+		}
+		compare("mapped")
+		n++
+		bad := bytes.Clone(good)
+		bad[len(bad)/2] ^= 0x10
+		if err := os.WriteFile(cache, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		compare("after a damaged copy")
+		if again, _ := os.ReadFile(cache); !bytes.Equal(again, good) {
+			t.Errorf("%s: damaged copy not rewritten", p)
+		}
 	}
 }

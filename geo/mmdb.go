@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/oschwald/geoip2-golang/v2"
@@ -52,9 +53,12 @@ func classify(dbType string) dbKind {
 	return kindUnknown
 }
 
-// mmdb is one opened database. The file is read into memory (not mapped)
-// so that Reload can drop an old database while lookups still use it: the
-// garbage collector frees it when the last reader is done.
+// mmdb is one opened database. The file itself is read into memory, not
+// mapped: a database rewritten in place under a mapping would take the
+// process down. A copy in the cache folder, which only egresswatch writes
+// (by rename), is mapped instead when there is one; it is released once
+// the mmdb is unreachable, so Reload can drop an old database while
+// lookups still use it.
 type mmdb struct {
 	path   string
 	source string // "geoip:GeoLite2-Country", "ip-location-db:dbip-country"
@@ -63,6 +67,10 @@ type mmdb struct {
 	m      *maxminddb.Reader // flat kinds
 }
 
+// mmdbCacheMagic heads a cached copy of a MaxMind DB file: one section,
+// the file's bytes, under the checksum of the cache layout (mapped.go).
+const mmdbCacheMagic = "egresswatch-mmdb-v1\n"
+
 // ErrUnsupportedDatabase is returned for a valid MaxMind DB file whose
 // database_type egresswatch cannot use (Anonymous-IP, Domain, ...).
 var ErrUnsupportedDatabase = errors.New("unsupported database type")
@@ -70,10 +78,55 @@ var ErrUnsupportedDatabase = errors.New("unsupported database type")
 // openMMDB opens a MaxMind DB file and decides its kind from its metadata.
 // Errors name the file.
 func openMMDB(path string) (*mmdb, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("geoip database: %w", err)
+	}
+	cache := cachePath("mmdb", path, st)
+	if cache != "" {
+		if db, ok := openMMDBCache(path, cache); ok {
+			return db, nil
+		}
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("geoip database: %w", err)
 	}
+	db, err := newMMDB(path, data)
+	if err == nil && cache != "" {
+		writeCacheFile(cache, encodeSections(mmdbCacheMagic, data))
+	}
+	return db, err
+}
+
+// openMMDBCache maps the cached copy of the database at path; false if
+// there is none or it is damaged.
+func openMMDBCache(path, cache string) (*mmdb, bool) {
+	data, mapped, err := mapFile(cache)
+	if err != nil {
+		return nil, false
+	}
+	release := releasePages
+	if !mapped {
+		release = nil
+	}
+	var db *mmdb
+	secs, err := decodeSections(data, mmdbCacheMagic, 1, release)
+	if err == nil {
+		db, err = newMMDB(path, secs[0])
+	}
+	if mapped {
+		if err == nil {
+			runtime.AddCleanup(db, unmapFile, data)
+		} else {
+			unmapFile(data)
+		}
+	}
+	return db, err == nil
+}
+
+// newMMDB opens a database from its bytes, which it keeps.
+func newMMDB(path string, data []byte) (*mmdb, error) {
 	m, err := maxminddb.OpenBytes(data)
 	if err != nil {
 		return nil, fmt.Errorf("geoip database %s: %w", path, err)
@@ -134,6 +187,14 @@ type flatRecord struct {
 
 // lookup fills r from the database. A missing record is not an error.
 func (d *mmdb) lookup(a netip.Addr, r *geoAnswer) error {
+	err := d.search(a, r)
+	// The readers may search a mapping that d's cleanup unmaps: d must stay
+	// reachable until they are done. What they return is copied out.
+	runtime.KeepAlive(d)
+	return err
+}
+
+func (d *mmdb) search(a netip.Addr, r *geoAnswer) error {
 	if a.Is6() && d.ipVersion() == 4 {
 		return errIPv6InIPv4DB
 	}
