@@ -351,13 +351,7 @@ func (e *Engine) dispatch(b *batch, toWorker []chan *batch, toMerger chan *batch
 func (e *Engine) work(w *Worker, id uint16, b *batch) {
 	defer b.wg.Done()
 	w.recs, w.arena = b.out[id].recs[:0], b.out[id].arena[:0]
-	for i := range b.frames {
-		if len(b.shard) > 0 && b.shard[i] != id {
-			continue
-		}
-		w.pkt.Clock = b.clock[i]
-		w.Handle(b.frames[i], b.first+uint64(i))
-	}
+	w.handleFrames(b, id)
 	boundary := b.first + uint64(len(b.frames))
 	if !b.last.IsZero() {
 		w.advance(b.last, boundary)
@@ -370,6 +364,17 @@ func (e *Engine) work(w *Worker, id uint16, b *batch) {
 	}
 	b.out[id].recs, b.out[id].arena = w.recs, w.arena
 	b.out[id].stats = workerStats{w.dec.Stats, w.insp.Stats, w.flows.Stats}
+}
+
+// handleFrames runs the frames of shard id in b through w.
+func (w *Worker) handleFrames(b *batch, id uint16) {
+	for i := range b.frames {
+		if len(b.shard) > 0 && b.shard[i] != id {
+			continue
+		}
+		w.pkt.Clock = b.clock[i]
+		w.Handle(b.frames[i], b.first+uint64(i))
+	}
 }
 
 // Snapshot returns the counters as of the last batch the merger finished.

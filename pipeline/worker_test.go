@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"io"
 	"net"
-	"os"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -146,18 +146,25 @@ func BenchmarkWorkerMix(b *testing.B) {
 		off += l
 	}
 	cfg := Config{Events: io.Discard, Policy: &rules.Policy{}}
+	const batchFrames = 4096
+	var batches []*batch
+	for start := 0; start < len(frames); start += batchFrames {
+		bt := &batch{frames: frames[start:min(start+batchFrames, len(frames))], first: uint64(start + 1)}
+		for _, fr := range bt.frames {
+			bt.clock = append(bt.clock, fr.Time)
+		}
+		bt.last = bt.clock[len(bt.clock)-1]
+		batches = append(batches, bt)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
 		w := newWorker(&cfg, nil)
 		b.StartTimer()
-		for i, fr := range frames {
-			w.pkt.Clock = fr.Time
-			w.Handle(fr, uint64(i+1))
-			if i&4095 == 4095 {
-				w.advance(fr.Time, uint64(i+2))
-				w.recs, w.arena = w.recs[:0], w.arena[:0]
-			}
+		for _, bt := range batches {
+			w.recs, w.arena = w.recs[:0], w.arena[:0]
+			w.handleFrames(bt, 0)
+			w.advance(bt.last, bt.first+uint64(len(bt.frames)))
 		}
 		w.flush(uint64(len(frames) + 1))
 	}
