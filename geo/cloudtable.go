@@ -137,7 +137,7 @@ func loadCloudTable(file string) (*cloudTable, bool) {
 // points into data, which must then outlive t; release, if not nil, is
 // handed pages that validation read and lookups may not need.
 func decodeCloudTable(data []byte, release func([]byte)) (t *cloudTable, aliased bool, err error) {
-	secs, err := decodeSections(data, cloudTableMagic, cloudSections, release)
+	secs, v, err := decodeSections(data, cloudTableMagic, cloudSections, release)
 	if err != nil {
 		return nil, false, err
 	}
@@ -184,13 +184,15 @@ func decodeCloudTable(data []byte, release func([]byte)) (t *cloudTable, aliased
 	if err != nil {
 		return nil, false, err
 	}
-	var done func([]ipRange)
-	if aliased && release != nil {
-		done = func(part []ipRange) {
-			release(rangeBytes(part))
-		}
+	v.after(secs[secCloudSources])
+	done := func([]ipRange) {}
+	if aliased {
+		done = func(part []ipRange) { v.after(rangeBytes(part)) }
 	}
 	if err := checkRanges(spans, uint32(len(t.entries)), true, done); err != nil {
+		return nil, false, err
+	}
+	if err := v.finish(); err != nil {
 		return nil, false, err
 	}
 	t.spans = spans

@@ -88,7 +88,7 @@ func (db *rangeDB) loadRangeCache(file string) bool {
 // release, if not nil, is handed the pages that validation read and
 // lookups may not need.
 func (db *rangeDB) decodeCache(data []byte, release func([]byte)) (aliased bool, err error) {
-	secs, err := decodeSections(data, rangeCacheMagic, rangeSections, release)
+	secs, v, err := decodeSections(data, rangeCacheMagic, rangeSections, release)
 	if err != nil {
 		return false, err
 	}
@@ -110,22 +110,15 @@ func (db *rangeDB) decodeCache(data []byte, release func([]byte)) (aliased bool,
 			return false, fmt.Errorf("range cache: value %d: bad string bounds", i)
 		}
 	}
-	if release != nil {
-		release(secs[secStrs]) // copied
-		if valsAliased {
-			release(secs[secVals])
-		}
-	}
+	v.after(secs[secStrs])
 	nvals := uint32(len(vals))
 	ranges, rangesAliased, err := rangesFrom(secs[secRanges])
 	if err != nil {
 		return false, err
 	}
-	var done func([]ipRange)
-	if rangesAliased && release != nil {
-		done = func(part []ipRange) {
-			release(rangeBytes(part))
-		}
+	done := func([]ipRange) {}
+	if rangesAliased {
+		done = func(part []ipRange) { v.after(rangeBytes(part)) }
 	}
 	if err := checkRanges(ranges, nvals, true, done); err != nil {
 		return false, err
@@ -141,6 +134,9 @@ func (db *rangeDB) decodeCache(data []byte, release func([]byte)) (aliased bool,
 		if netip.AddrFrom16(e.lo).Is4In6() != netip.AddrFrom16(e.hi).Is4In6() {
 			return false, fmt.Errorf("range cache: extra range %d mixes address families", i)
 		}
+	}
+	if err := v.finish(); err != nil {
+		return false, err
 	}
 	db.vals, db.strs, db.ranges = vals, strs, ranges
 	var prefixes []netip.Prefix

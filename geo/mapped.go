@@ -49,40 +49,22 @@ func encodeSections(magic string, secs ...[]byte) []byte {
 
 func pad4(n int) int { return (n + 3) &^ 3 }
 
-// checksum is the CRC-32C of b, read a MiB at a time so that release can
-// let go of each part once summed.
-func checksum(b []byte, release func([]byte)) uint32 {
-	tab := crc32.MakeTable(crc32.Castagnoli)
-	var sum uint32
-	for len(b) > 0 {
-		n := min(len(b), 1<<20)
-		sum = crc32.Update(sum, tab, b[:n])
-		if release != nil {
-			release(b[:n])
-		}
-		b = b[n:]
-	}
-	return sum
-}
-
 // decodeSections splits data, a cache file of want sections, into its
-// sections (which alias data), once the checksum matches. release, if not
-// nil, is handed the parts of data read for the checksum.
-func decodeSections(data []byte, magic string, want int, release func([]byte)) ([][]byte, error) {
+// sections (which alias data). The checksum is not checked yet: the caller
+// reads the sections through the returned verifier (see there) and calls
+// its finish.
+func decodeSections(data []byte, magic string, want int, release func([]byte)) ([][]byte, *verifier, error) {
 	hdr := magicLen + 8 + 4*want
 	if len(data) < hdr {
-		return nil, errors.New("cache: short header")
+		return nil, nil, errors.New("cache: short header")
 	}
 	var m [magicLen]byte
 	copy(m[:], magic)
 	if string(data[:magicLen]) != string(m[:]) {
-		return nil, errors.New("cache: wrong magic")
-	}
-	if sum := checksum(data[magicLen+4:], release); sum != binary.LittleEndian.Uint32(data[magicLen:]) {
-		return nil, errors.New("cache: checksum mismatch")
+		return nil, nil, errors.New("cache: wrong magic")
 	}
 	if n := binary.LittleEndian.Uint32(data[magicLen+4:]); n != uint32(want) {
-		return nil, fmt.Errorf("cache: %d sections, want %d", n, want)
+		return nil, nil, fmt.Errorf("cache: %d sections, want %d", n, want)
 	}
 	secs := make([][]byte, want)
 	off := uint64(hdr)
@@ -90,15 +72,61 @@ func decodeSections(data []byte, magic string, want int, release func([]byte)) (
 		n := uint64(binary.LittleEndian.Uint32(data[magicLen+8+4*i:]))
 		end := off + n
 		if end > uint64(len(data)) {
-			return nil, fmt.Errorf("cache: section %d (%d bytes) runs past the end", i, n)
+			return nil, nil, fmt.Errorf("cache: section %d (%d bytes) runs past the end", i, n)
 		}
 		secs[i] = data[off:end:end]
 		off = (end + 3) &^ 3
 	}
 	if off != uint64(len(data)) {
-		return nil, fmt.Errorf("cache: %d bytes, sections account for %d", len(data), off)
+		return nil, nil, fmt.Errorf("cache: %d bytes, sections account for %d", len(data), off)
 	}
-	return secs, nil
+	v := &verifier{data: data, pos: magicLen + 4, want: binary.LittleEndian.Uint32(data[magicLen:]), release: release}
+	return secs, v, nil
+}
+
+// verifier checksums a cache file front to back while the caller checks
+// its sections, so that each page is read once: the caller hands it each
+// part it is done with (after), and release, if not nil, lets go of what
+// has been summed.
+type verifier struct {
+	data    []byte
+	pos     int
+	sum     uint32
+	want    uint32
+	release func([]byte)
+}
+
+// upTo sums data up to end, a MiB at a time.
+func (v *verifier) upTo(end int) {
+	tab := crc32.MakeTable(crc32.Castagnoli)
+	for v.pos < end {
+		part := v.data[v.pos:min(end, v.pos+1<<20)]
+		v.sum = crc32.Update(v.sum, tab, part)
+		if v.release != nil {
+			v.release(part)
+		}
+		v.pos += len(part)
+	}
+}
+
+// after sums data up to the end of b, a part of it.
+func (v *verifier) after(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	end := int(uintptr(unsafe.Pointer(unsafe.SliceData(b)))-uintptr(unsafe.Pointer(unsafe.SliceData(v.data)))) + len(b)
+	if end > 0 && end <= len(v.data) {
+		v.upTo(end)
+	}
+}
+
+// finish sums the rest and reports whether the file is what was written.
+func (v *verifier) finish() error {
+	v.upTo(len(v.data))
+	if v.sum != v.want {
+		return errors.New("cache: checksum mismatch")
+	}
+	return nil
 }
 
 // littleEndian reports whether the machine stores numbers as the cache

@@ -111,7 +111,10 @@ func openMMDBCache(path, cache string) (*mmdb, bool) {
 		release = nil
 	}
 	var db *mmdb
-	secs, err := decodeSections(data, mmdbCacheMagic, 1, release)
+	secs, v, err := decodeSections(data, mmdbCacheMagic, 1, release)
+	if err == nil {
+		err = v.finish()
+	}
 	if err == nil {
 		db, err = newMMDB(path, secs[0])
 	}
