@@ -1,7 +1,10 @@
 package track
 
 import (
-	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"math/rand/v2"
+	"net/netip"
 	"time"
 
 	"github.com/egresswatch/egresswatch/classify"
@@ -73,6 +76,7 @@ type Flow struct {
 	closing    bool // FIN or RST seen
 	class      uint8
 	prev, next *Flow
+	hnext      *Flow // next flow with the same hash (Table.m)
 	// eprev and enext link the flow into the list of embryonic flows
 	// (nothing seen yet from one of its two sides) while it is one.
 	eprev, enext *Flow
@@ -134,8 +138,16 @@ const (
 // Table is a bounded flow table. Not safe for concurrent use: each worker
 // owns one.
 type Table struct {
-	opts  TableOptions
-	m     map[mapKey]*Flow
+	opts TableOptions
+	// m indexes the flows by a keyed, direction-blind hash of their key;
+	// flows whose hashes collide chain through Flow.hnext. A uint64 key
+	// takes the map's fastest path (flow.Key holds netip.Addr's pointer
+	// and is 72 bytes to hash and compare), and the seed, drawn per
+	// table, keeps crafted traffic from piling flows on one chain.
+	m     map[uint64]*Flow
+	n     int // flows in m
+	seed  [4]uint64
+	hmask uint64           // all ones; tests narrow it to force chains
 	lists [numClasses]Flow // sentinels of the recency lists: .next is the newest
 	// embryo is the sentinel of the embryonic flows, newest first. When
 	// the table is full these go first, oldest first: a flood of SYNs or
@@ -153,7 +165,7 @@ type Table struct {
 // (expired, evicted, or flushed). end may be nil.
 func NewTable(opts TableOptions, end func(*Flow)) *Table {
 	opts.defaults()
-	t := &Table{opts: opts, m: make(map[mapKey]*Flow, 1024), end: end}
+	t := &Table{opts: opts, m: make(map[uint64]*Flow, 1024), seed: [4]uint64{rand.Uint64() | 1, rand.Uint64() | 1, rand.Uint64() | 1, rand.Uint64() | 1}, hmask: ^uint64(0), end: end}
 	for i := range t.lists {
 		h := &t.lists[i]
 		h.next, h.prev = h, h
@@ -174,8 +186,8 @@ func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) 
 		t.expire(now)
 		t.swept = now
 	}
-	ck := keyOf(p.Key)
-	f = t.m[ck]
+	h := t.hash(p.Key)
+	f = t.find(h, p.Key)
 	if f != nil && now.Sub(f.seen) >= t.idle[f.class] {
 		// Past its timeout: this packet starts a new flow.
 		t.finish(f)
@@ -183,7 +195,7 @@ func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) 
 		f = nil
 	}
 	if f == nil {
-		if len(t.m) >= t.opts.MaxFlows {
+		if t.n >= t.opts.MaxFlows {
 			victim := t.embryo.eprev
 			if victim == &t.embryo {
 				victim = t.oldest()
@@ -203,7 +215,9 @@ func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) 
 		f.enext, f.eprev = t.embryo.enext, &t.embryo
 		t.embryo.enext.eprev = f
 		t.embryo.enext = f
-		t.m[ck] = f
+		f.hnext = t.m[h]
+		t.m[h] = f
+		t.n++
 		t.Stats.Flows++
 		isNew = true
 	} else {
@@ -234,7 +248,7 @@ func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) 
 		f.class = classTCPClosed
 		t.pushFront(f)
 	}
-	t.Stats.Active = len(t.m)
+	t.Stats.Active = t.n
 	return f, fromInitiator, isNew
 }
 
@@ -286,7 +300,7 @@ func (t *Table) expire(now time.Time) {
 			t.Stats.Expired++
 		}
 	}
-	t.Stats.Active = len(t.m)
+	t.Stats.Active = t.n
 }
 
 // oldest returns the least recently seen flow, or nil.
@@ -316,7 +330,7 @@ func (t *Table) finish(f *Flow) {
 		f.eprev.enext, f.enext.eprev = f.enext, f.eprev
 		f.eprev, f.enext = nil, nil
 	}
-	delete(t.m, keyOf(f.Key))
+	t.remove(f)
 	t.unlink(f)
 	if t.end != nil {
 		t.end(f)
@@ -348,24 +362,58 @@ func (t *Table) pushFront(f *Flow) {
 }
 
 // Len returns the number of flows in the table.
-func (t *Table) Len() int { return len(t.m) }
+func (t *Table) Len() int { return t.n }
 
-// mapKey is the flow map's key: both directions of a conversation give the
-// same value (lower endpoint first). It holds no pointers (flow.Key's
-// netip.Addr does), so the map hashes and compares plain bytes and the
-// collector has less to look at.
-type mapKey struct {
-	lo, hi         [16]byte
-	loPort, hiPort uint16
-	proto          flow.Proto
-	v4             bool // an IPv4 pair, told from IPv4-mapped IPv6 addresses
+// hash is a keyed hash of k that is the same for both directions: each
+// endpoint is hashed on its own and the two are combined in order of
+// value (a multiply-and-fold mix, as wyhash does).
+func (t *Table) hash(k flow.Key) uint64 {
+	a, b := t.endpoint(k.Src), t.endpoint(k.Dst)
+	if a > b {
+		a, b = b, a
+	}
+	return mix(a^t.seed[2], b^t.seed[3]^uint64(k.Proto)) & t.hmask
 }
 
-func keyOf(k flow.Key) mapKey {
-	a, b := k.Src.Addr().As16(), k.Dst.Addr().As16()
-	pa, pb := k.Src.Port(), k.Dst.Port()
-	if c := bytes.Compare(a[:], b[:]); c > 0 || c == 0 && pa > pb {
-		a, b, pa, pb = b, a, pb, pa
+func (t *Table) endpoint(e netip.AddrPort) uint64 {
+	a := e.Addr().As16()
+	hi, lo := binary.LittleEndian.Uint64(a[:8]), binary.LittleEndian.Uint64(a[8:])
+	return mix(hi^t.seed[0], lo^t.seed[1]^uint64(e.Port())<<48)
+}
+
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// find returns the flow of k (in either direction) among those hashed to h.
+func (t *Table) find(h uint64, k flow.Key) *Flow {
+	for f := t.m[h]; f != nil; f = f.hnext {
+		if f.Key == k || f.Key == k.Reverse() {
+			return f
+		}
 	}
-	return mapKey{lo: a, hi: b, loPort: pa, hiPort: pb, proto: k.Proto, v4: k.Src.Addr().Is4()}
+	return nil
+}
+
+// remove takes f out of the index.
+func (t *Table) remove(f *Flow) {
+	h := t.hash(f.Key)
+	p := t.m[h]
+	if p == f {
+		if f.hnext == nil {
+			delete(t.m, h)
+		} else {
+			t.m[h] = f.hnext
+		}
+	} else {
+		for p != nil && p.hnext != f {
+			p = p.hnext
+		}
+		if p != nil {
+			p.hnext = f.hnext
+		}
+	}
+	f.hnext = nil
+	t.n--
 }
