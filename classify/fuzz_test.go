@@ -545,7 +545,7 @@ func FuzzFastPathSame(f *testing.F) {
 		append(append(append([]byte{}, eth...), 0x08, 0), append(ip4, 0x13, 0x88, 0, 53, 0, 8, 0, 0)...),       // UDP, no payload
 		append(append(append([]byte{}, eth...), 0x08, 0), append(ip4, 0x13, 0x88, 0x12, 0xb5, 0, 16, 0, 0)...), // VXLAN port, short
 		append(append(append([]byte{}, eth...), 0x81, 0, 0, 5, 0x88, 0xa8, 0, 7, 0x08, 0), ip4...),             // QinQ, truncated UDP
-		append(append(append([]byte{}, eth...), 0x81, 0, 0, 5, 0x81, 0, 0, 6, 0x81, 0, 0, 7, 0x08, 0), ip4...),  // three tags
+		append(append(append([]byte{}, eth...), 0x81, 0, 0, 5, 0x81, 0, 0, 6, 0x81, 0, 0, 7, 0x08, 0), ip4...), // three tags
 	} {
 		f.Add(tail)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/egresswatch/egresswatch/capture"
 	"github.com/egresswatch/egresswatch/classify"
+	"github.com/egresswatch/egresswatch/internal/prefetch"
 	"github.com/egresswatch/egresswatch/output"
 	"github.com/egresswatch/egresswatch/report"
 	"github.com/egresswatch/egresswatch/rules"
@@ -366,9 +367,18 @@ func (e *Engine) work(w *Worker, id uint16, b *batch) {
 	b.out[id].stats = workerStats{w.dec.Stats, w.insp.Stats, w.flows.Stats}
 }
 
-// handleFrames runs the frames of shard id in b through w.
+// handleFrames runs the frames of shard id in b through w. The reader
+// wrote them moments ago on another core: the first bytes of the frame a
+// few places ahead are prefetched, so that fetching them overlaps the
+// work on this one.
 func (w *Worker) handleFrames(b *batch, id uint16) {
+	const ahead = 4
 	for i := range b.frames {
+		if j := i + ahead; j < len(b.frames) && len(b.frames[j].Data) > 0 {
+			d := b.frames[j].Data
+			prefetch.Line(&d[0])
+			prefetch.Line(&d[min(len(d)-1, 64)]) // headers often straddle two lines
+		}
 		if len(b.shard) > 0 && b.shard[i] != id {
 			continue
 		}
