@@ -60,6 +60,7 @@ type Collector struct {
 	dnsLookups                           *prometheus.Desc
 	alerts, alertsWritten, suppressed    *prometheus.Desc
 	evaluations                          *prometheus.Desc
+	suppressWindows, suppressEvicted     *prometheus.Desc
 	kPackets, kDrops, kFreezes           *prometheus.Desc
 	reloads, lastReload, workers         *prometheus.Desc
 }
@@ -72,33 +73,35 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 // collectors, in a registry of its own.
 func New(src Sources) *Collector {
 	c := &Collector{
-		src:           src,
-		packets:       desc("packets_total", "Frames read from the capture."),
-		l4:            desc("packets_l4_total", "Frames decoded down to TCP, UDP or another transport."),
-		events:        desc("events_total", "ECS events written."),
-		decodeErrors:  desc("decode_errors_total", "Frames that could not be decoded, by reason.", "reason"),
-		fragments:     desc("ip_fragments_total", "IP fragments, by outcome.", "outcome"),
-		tunnelled:     desc("tunnelled_packets_total", "Packets decapsulated from a tunnel (GRE, VXLAN, Geneve, ERSPAN, ...)."),
-		messages:      desc("messages_total", "Application messages parsed, by protocol.", "protocol"),
-		streamDrops:   desc("stream_drops_total", "TCP first-flight data given up, by reason.", "reason"),
-		flows:         desc("flows_total", "Flows created."),
-		flowsActive:   desc("flows_active", "Flows in the flow tables."),
-		expired:       desc("flows_expired_total", "Flows ended by idle timeout."),
-		evicted:       desc("flow_evictions_total", "Flows ended early because a flow table was full."),
-		names:         desc("names_total", "Flows named, by name source (sni, quic, http, dns).", "source"),
-		dnsEntries:    desc("passive_dns_entries", "Entries in the passive DNS cache."),
-		dnsEvicted:    desc("passive_dns_evictions_total", "Passive DNS entries evicted at the cache's cap."),
-		dnsLookups:    desc("passive_dns_lookups_total", "Passive DNS lookups, by result.", "result"),
-		alerts:        desc("alerts_total", "Alerts raised (written or suppressed), by rule.", "rule"),
-		alertsWritten: desc("alerts_written_total", "Alerts written."),
-		suppressed:    desc("alerts_suppressed_total", "Alerts counted into a later suppression summary."),
-		evaluations:   desc("policy_evaluations_total", "Policy evaluations."),
-		kPackets:      desc("kernel_packets_total", "Packets that reached a capture ring (PACKET_STATISTICS), dropped or not.", "interface", "ring"),
-		kDrops:        desc("kernel_drops_total", "Packets the kernel dropped because a capture ring was full.", "interface", "ring"),
-		kFreezes:      desc("kernel_queue_freezes_total", "Times a capture ring had no free block.", "interface", "ring"),
-		reloads:       desc("reloads_total", "Configuration loads (policy, GeoIP, cloud ranges), by result.", "result"),
-		lastReload:    desc("last_reload_success_timestamp_seconds", "When the configuration in force was loaded."),
-		workers:       desc("workers", "Flow-sharded workers."),
+		src:             src,
+		packets:         desc("packets_total", "Frames read from the capture."),
+		l4:              desc("packets_l4_total", "Frames decoded down to TCP, UDP or another transport."),
+		events:          desc("events_total", "ECS events written."),
+		decodeErrors:    desc("decode_errors_total", "Frames that could not be decoded, by reason.", "reason"),
+		fragments:       desc("ip_fragments_total", "IP fragments, by outcome.", "outcome"),
+		tunnelled:       desc("tunnelled_packets_total", "Packets decapsulated from a tunnel (GRE, VXLAN, Geneve, ERSPAN, ...)."),
+		messages:        desc("messages_total", "Application messages parsed, by protocol.", "protocol"),
+		streamDrops:     desc("stream_drops_total", "TCP first-flight data given up, by reason.", "reason"),
+		flows:           desc("flows_total", "Flows created."),
+		flowsActive:     desc("flows_active", "Flows in the flow tables."),
+		expired:         desc("flows_expired_total", "Flows ended by idle timeout."),
+		evicted:         desc("flow_evictions_total", "Flows ended early because a flow table was full."),
+		names:           desc("names_total", "Flows named, by name source (sni, quic, http, dns).", "source"),
+		dnsEntries:      desc("passive_dns_entries", "Entries in the passive DNS cache."),
+		dnsEvicted:      desc("passive_dns_evictions_total", "Passive DNS entries evicted at the cache's cap."),
+		dnsLookups:      desc("passive_dns_lookups_total", "Passive DNS lookups, by result.", "result"),
+		alerts:          desc("alerts_total", "Alerts raised (written or suppressed), by rule.", "rule"),
+		alertsWritten:   desc("alerts_written_total", "Alerts written."),
+		suppressed:      desc("alerts_suppressed_total", "Alerts counted into a later suppression summary."),
+		evaluations:     desc("policy_evaluations_total", "Policy evaluations."),
+		suppressWindows: desc("suppression_windows", "Open alert suppression windows."),
+		suppressEvicted: desc("suppression_evictions_total", "Suppression windows closed early at the table's cap (from --memory)."),
+		kPackets:        desc("kernel_packets_total", "Packets that reached a capture ring (PACKET_STATISTICS), dropped or not.", "interface", "ring"),
+		kDrops:          desc("kernel_drops_total", "Packets the kernel dropped because a capture ring was full.", "interface", "ring"),
+		kFreezes:        desc("kernel_queue_freezes_total", "Times a capture ring had no free block.", "interface", "ring"),
+		reloads:         desc("reloads_total", "Configuration loads (policy, GeoIP, cloud ranges), by result.", "result"),
+		lastReload:      desc("last_reload_success_timestamp_seconds", "When the configuration in force was loaded."),
+		workers:         desc("workers", "Flow-sharded workers."),
 	}
 	c.reg = prometheus.NewRegistry()
 	c.reg.MustRegister(c, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -118,7 +121,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.packets, c.l4, c.events, c.decodeErrors, c.fragments, c.tunnelled, c.messages, c.streamDrops,
 		c.flows, c.flowsActive, c.expired, c.evicted, c.names, c.dnsEntries, c.dnsEvicted, c.dnsLookups,
-		c.alerts, c.alertsWritten, c.suppressed, c.evaluations, c.kPackets, c.kDrops, c.kFreezes,
+		c.alerts, c.alertsWritten, c.suppressed, c.evaluations, c.suppressWindows, c.suppressEvicted, c.kPackets, c.kDrops, c.kFreezes,
 		c.reloads, c.lastReload, c.workers,
 	} {
 		ch <- d
@@ -175,6 +178,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.alertsWritten, s.Judge.Alerts)
 		counter(c.suppressed, s.Judge.Suppressed)
 		counter(c.evaluations, s.Judge.Evaluations)
+		gauge(c.suppressWindows, float64(s.Judge.SuppressWindows))
+		counter(c.suppressEvicted, s.Judge.SuppressEvicted)
 		gauge(c.workers, float64(s.Workers))
 	}
 	if c.src.Rings != nil {

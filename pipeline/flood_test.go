@@ -9,10 +9,12 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/egresswatch/egresswatch/capture"
 	"github.com/egresswatch/egresswatch/classify"
 	"github.com/egresswatch/egresswatch/flow"
+	"github.com/egresswatch/egresswatch/rules"
 )
 
 // sliceSource replays frames held in memory.
@@ -121,4 +123,30 @@ func TestFloodKeepsOrdinaryFlows(t *testing.T) {
 		t.Errorf("names under the flood differ:\ngot  %q\nwant %q", got, want)
 	}
 	t.Logf("%d flood SYNs mixed in; %d flows, %d evicted; %d names kept", n, sum.Flows.Flows, sum.Flows.Evicted, len(want))
+}
+
+// TestSuppressionCapFromMemory: the table of open suppression windows is
+// sized from Config.Memory like the other tables, and a full table
+// closes its oldest window early and counts it.
+func TestSuppressionCapFromMemory(t *testing.T) {
+	pol, err := rules.DefaultWith()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mem = 16 << 20
+	e := New(Config{Memory: mem, Policy: pol, Workers: 1})
+	want := mem * 2 / 100 / bytesPerSuppressKey
+	supp := e.merger.judge.supp
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range want + 5 {
+		dev := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		supp.Admit(rules.SuppressKey{Rule: "r", Device: dev, Service: "s", Country: "US"}, t0, nil)
+	}
+	if supp.Len() != want || supp.Evicted() != 5 {
+		t.Fatalf("open windows %d, evicted %d; want %d and 5 (cap from %d MiB)", supp.Len(), supp.Evicted(), want, mem>>20)
+	}
+	e.publish()
+	if s := e.Snapshot(); s.Judge.SuppressWindows != want || s.Judge.SuppressEvicted != 5 {
+		t.Fatalf("snapshot: windows %d evicted %d", s.Judge.SuppressWindows, s.Judge.SuppressEvicted)
+	}
 }

@@ -29,15 +29,20 @@ type judge struct {
 // JudgeStats counts alerts.
 type JudgeStats struct {
 	Evaluations uint64
-	Alerts      uint64            // written
-	Suppressed  uint64            // counted into a later summary
-	ByRule      map[string]uint64 // written and suppressed, by rule id
+	Alerts      uint64 // written
+	Suppressed  uint64 // counted into a later summary
+	// SuppressWindows is how many suppression windows are open;
+	// SuppressEvicted how many were closed early because the table (sized
+	// from Config.Memory) was full.
+	SuppressWindows int
+	SuppressEvicted uint64
+	ByRule          map[string]uint64 // written and suppressed, by rule id
 }
 
-func newJudge(p *atomic.Pointer[rules.Policy], alerts *output.Writer, rep *report.Builder) *judge {
+func newJudge(p *atomic.Pointer[rules.Policy], alerts *output.Writer, rep *report.Builder, maxKeys int) *judge {
 	return &judge{
 		policy: p,
-		supp:   rules.NewSuppressor(p.Load().Suppress),
+		supp:   rules.NewSuppressorCap(p.Load().Suppress, maxKeys),
 		alerts: alerts,
 		report: rep,
 		stats:  JudgeStats{ByRule: map[string]uint64{}},

@@ -271,8 +271,8 @@ func printSummary(w io.Writer, s pipeline.Summary, files, fileErrs int, took tim
 			rulesSeen = append(rulesSeen, fmt.Sprintf("%s %d", r, n))
 		}
 		sort.Strings(rulesSeen)
-		fmt.Fprintf(w, "  policy: %d evaluations, %d alerts written, %d suppressed (%s)\n",
-			j.Evaluations, j.Alerts, j.Suppressed, strings.Join(rulesSeen, ", "))
+		fmt.Fprintf(w, "  policy: %d evaluations, %d alerts written, %d suppressed (%s); suppression windows open %d (evicted %d)\n",
+			j.Evaluations, j.Alerts, j.Suppressed, strings.Join(rulesSeen, ", "), j.SuppressWindows, j.SuppressEvicted)
 	}
 	fmt.Fprintf(w, "  streams: malformed dns %d, malformed tls %d, buffer overflows %d, out-of-order dropped %d, over memory budget %d; passive dns %d entries (evicted %d)\n",
 		in.DNSMalformed, in.TLSMalformed, in.StreamOverflow, in.OOODropped, in.BudgetRefused, s.Names.Entries, s.Names.Evicted)
