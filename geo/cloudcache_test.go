@@ -40,3 +40,30 @@ func TestCloudCache(t *testing.T) {
 	}
 	t.Logf("%d ranges round-tripped", n)
 }
+
+// TestCacheKeysFollowRegionTables: the cache names of parsed provider
+// files and of the merged cloud table change with the built-in region
+// tables, whose countries those caches hold.
+func TestCacheKeysFollowRegionTables(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	f := filepath.Join(t.TempDir(), "aws-ip-ranges.json")
+	if err := os.WriteFile(f, []byte(`{"prefixes":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	beforeFile, beforeTable := cachePath("cloud", f, st), cloudTablePath([]string{f})
+	awsRegions["xx-test-1"] = "GB"
+	defer delete(awsRegions, "xx-test-1")
+	if cachePath("cloud", f, st) == beforeFile {
+		t.Error("provider file cache name did not change with the region table")
+	}
+	if cloudTablePath([]string{f}) == beforeTable {
+		t.Error("merged table cache name did not change with the region table")
+	}
+	if cachePath("ranges2", f, st) != cachePath("ranges2", f, st) {
+		t.Error("cache names are not stable")
+	}
+}

@@ -80,6 +80,7 @@ func cloudTablePath(paths []string) string {
 	slices.Sort(keys)
 	h := sha256.New()
 	h.Write([]byte(cloudTableMagic))
+	writeRegionTables(h)
 	for _, k := range keys {
 		h.Write([]byte(k))
 		h.Write([]byte{'\n'})

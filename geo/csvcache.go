@@ -49,8 +49,12 @@ func cachePath(kind, path string, st os.FileInfo) string {
 	if err != nil {
 		return ""
 	}
-	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d", abs, st.Size(), st.ModTime().UnixNano()))
-	return filepath.Join(dir, "egresswatch", kind+"-"+hex.EncodeToString(h[:12])+".bin")
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00%d", abs, st.Size(), st.ModTime().UnixNano())
+	if kind == "cloud" {
+		writeRegionTables(h) // parsed provider files hold countries from the tables
+	}
+	return filepath.Join(dir, "egresswatch", kind+"-"+hex.EncodeToString(h.Sum(nil)[:12])+".bin")
 }
 
 // loadRangeCache fills db from the cache file; false if there is none or

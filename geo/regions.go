@@ -1,5 +1,12 @@
 package geo
 
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+)
+
 // Region → country tables. This is data, kept in code so a binary needs no
 // extra file. Each entry is the ISO 3166-1 alpha-2 code of the country the
 // provider says the region (or zone) is in.
@@ -327,6 +334,19 @@ func regionTable(provider string) map[string]string {
 		return oracleRegions
 	}
 	return nil
+}
+
+// writeRegionTables writes every built-in region table, in a fixed order,
+// to w: the caches of parsed provider files hold countries taken from
+// these tables, so their keys include them, and a new release with a
+// corrected table does not keep serving the old answers.
+func writeRegionTables(w io.Writer) {
+	for _, p := range []string{ProviderAWS, ProviderAzure, ProviderGCP, ProviderOracle} {
+		t := regionTable(p)
+		for _, r := range slices.Sorted(maps.Keys(t)) {
+			fmt.Fprintf(w, "%s\x00%s\x00%s\n", p, r, t[r])
+		}
+	}
 }
 
 // RegionCountry returns the country of a provider's region from the
