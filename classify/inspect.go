@@ -58,9 +58,9 @@ type half struct {
 // Stream is the application-layer state of one flow. The zero value is
 // ready; the flow table keeps one per flow.
 type Stream struct {
+	done bool // first: read for every packet
 	half [2]half
 	quic quicState
-	done bool
 
 	acct    *int64 // the Inspector's count of bytes held, charged below
 	charged int64  // what this stream holds: reassembly buffers, QUIC state

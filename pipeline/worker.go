@@ -27,8 +27,6 @@ type flowState struct {
 	placed bool
 	firstN uint64 // global frame number of the flow's first packet
 
-	wSettled bool // worker: the settle record is sent
-
 	pending   bool               // merger: the first judgement waits for a name
 	echHidden bool               // merger: a hello's ECH is real; the true name is hidden
 	blind     classify.BlindSpot // merger: DoH, found by policy
@@ -118,15 +116,18 @@ func (w *Worker) Handle(fr capture.Frame, n uint64) {
 // settle tells the merger, once, that nothing more will name this flow
 // (its stream is done) or that it has gone judgeAfter packets unnamed.
 func (w *Worker) settle(f *track.Flow) {
-	fs := f.User.(*flowState)
-	if fs.wSettled {
+	if f.Mark&markSettled != 0 {
 		return
 	}
 	if f.Stream.Done() || f.Packets[0]+f.Packets[1] >= judgeAfter {
-		fs.wSettled = true
-		w.emit(record{kind: recFlowSettle, fs: fs, meta: f.FlowMeta})
+		f.Mark |= markSettled
+		w.emit(record{kind: recFlowSettle, fs: f.User.(*flowState), meta: f.FlowMeta})
 	}
 }
+
+// markSettled is the track.Flow.Mark bit of a flow whose settle record
+// is sent.
+const markSettled = 1
 
 func (w *Worker) observe(f *track.Flow, o *classify.Observation) {
 	fs := f.User.(*flowState)

@@ -30,13 +30,13 @@ func (s NameSource) String() string { return nameSources[s] }
 // state: a plain value, so the pipeline can hand a copy to another
 // goroutine.
 type FlowMeta struct {
-	Key         flow.Key // Key.Src is the initiator
-	First, Last time.Time
+	Key flow.Key // Key.Src is the initiator
+	// Packets and Bytes per direction: [0] from the initiator, [1] to it.
+	Packets     [2]uint64
+	Bytes       [2]uint64
+	Last, First time.Time
 	FirstSeq    uint64 // frame number of the first packet
 	Path        string // file of the first packet
-	// Packets and Bytes per direction: [0] from the initiator, [1] to it.
-	Packets [2]uint64
-	Bytes   [2]uint64
 
 	SrcMAC [6]byte // initiator's MAC, when the link layer has one
 	HasMAC bool
@@ -59,8 +59,25 @@ type FlowMeta struct {
 	BlindSpot classify.BlindSpot
 }
 
-// Flow is one bidirectional conversation.
+// Flow is one bidirectional conversation. The fields every packet
+// touches come first (links, clock, then the key and counters at the
+// head of FlowMeta), so a packet of a known flow reads few cache lines.
 type Flow struct {
+	prev, next *Flow
+	hnext      *Flow // next flow with the same hash (Table.m)
+	// eprev and enext link the flow into the list of embryonic flows
+	// (nothing seen yet from one of its two sides) while it is one.
+	eprev, enext *Flow
+	// seen is the expiry clock at the flow's last packet: the packet time,
+	// or Packet.Clock when the caller keeps a monotonic clock. The
+	// recency lists are in seen order, which makes expiry exact.
+	seen    time.Time
+	closing bool // FIN or RST seen
+	class   uint8
+	// Mark is free for the pipeline, like User, for a flag it tests on
+	// every packet without reaching into User.
+	Mark uint8
+
 	FlowMeta
 
 	Stream classify.Stream // application-layer reassembly state
@@ -68,18 +85,6 @@ type Flow struct {
 	// User is free for the pipeline (rule state, placement) and is kept
 	// with the flow until it ends.
 	User any
-
-	// seen is the expiry clock at the flow's last packet: the packet time,
-	// or Packet.Clock when the caller keeps a monotonic clock. The
-	// recency lists are in seen order, which makes expiry exact.
-	seen       time.Time
-	closing    bool // FIN or RST seen
-	class      uint8
-	prev, next *Flow
-	hnext      *Flow // next flow with the same hash (Table.m)
-	// eprev and enext link the flow into the list of embryonic flows
-	// (nothing seen yet from one of its two sides) while it is one.
-	eprev, enext *Flow
 }
 
 // TableOptions bound a Table.
