@@ -135,7 +135,7 @@ func TestSuppressionCapFromMemory(t *testing.T) {
 	}
 	const mem = 16 << 20
 	e := New(Config{Memory: mem, Policy: pol, Workers: 1})
-	want := mem * 2 / 100 / bytesPerSuppressKey
+	want := mem * 6 / 100 / bytesPerSuppressKey
 	supp := e.merger.judge.supp
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range want + 5 {
