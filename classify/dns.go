@@ -20,6 +20,15 @@ func parseDNS(b []byte, m *DNSMessage) bool {
 	if len(b) < 12 {
 		return false
 	}
+	if parseDNSCommon(b, m) {
+		return true
+	}
+	*m = DNSMessage{Answers: m.Answers[:0], ECHPublicNames: m.ECHPublicNames[:0]}
+	return parseDNSGeneral(b, m)
+}
+
+// parseDNSGeneral is parseDNS with miekg/dns alone.
+func parseDNSGeneral(b []byte, m *DNSMessage) bool {
 	var msg dns.Msg
 	if err := msg.Unpack(b); err == nil {
 		fillDNS(&msg, m)
@@ -43,6 +52,104 @@ func parseDNS(b []byte, m *DNSMessage) bool {
 	m.QName = trimDot(name)
 	m.QType = binary.BigEndian.Uint16(b[off:])
 	m.QClass = binary.BigEndian.Uint16(b[off+2:])
+	return true
+}
+
+// parseDNSCommon reads the messages DNS traffic mostly is, one question
+// and answers of type A, AAAA and CNAME, without building a dns.Msg: the
+// general path allocates a record, a name and an address slice per
+// answer, the larger part of a replay's allocations. It follows
+// dns.Msg.Unpack step by step (the same name decoder, the same record
+// length checks, the authority and additional sections read with
+// dns.UnpackRR, the EDNS extended RCODE) and returns false, with m in any
+// state, for anything else: then parseDNSGeneral decides.
+// FuzzDNSCommonSame holds the two paths to the same answers.
+func parseDNSCommon(b []byte, m *DNSMessage) bool {
+	bits := binary.BigEndian.Uint16(b[2:4])
+	qd := binary.BigEndian.Uint16(b[4:6])
+	an := int(binary.BigEndian.Uint16(b[6:8]))
+	ns := int(binary.BigEndian.Uint16(b[8:10]))
+	ar := int(binary.BigEndian.Uint16(b[10:12]))
+	if qd != 1 || len(b) == 12 {
+		return false
+	}
+	qname, off, err := dns.UnpackDomainName(b, 12)
+	if err != nil || off+4 > len(b) {
+		return false
+	}
+	m.QType = binary.BigEndian.Uint16(b[off:])
+	m.QClass = binary.BigEndian.Uint16(b[off+2:])
+	off += 4
+	for range an {
+		if off == len(b) {
+			break // fewer records than counted: Unpack stops here too
+		}
+		var name string
+		if off+2 <= len(b) && b[off] == 0xc0 && b[off+1] == 12 {
+			name, off = qname, off+2 // a pointer to the question's name
+		} else if name, off, err = dns.UnpackDomainName(b, off); err != nil {
+			return false
+		}
+		if off+10 > len(b) {
+			return false
+		}
+		typ := binary.BigEndian.Uint16(b[off:])
+		ttl := binary.BigEndian.Uint32(b[off+4:])
+		end := off + 10 + int(binary.BigEndian.Uint16(b[off+8:]))
+		off += 10
+		if end > len(b) || end == off {
+			return false // bad length, or no rdata (Unpack keeps such records empty)
+		}
+		r := DNSRecord{Name: trimDot(name), Type: typ, TTL: ttl}
+		switch typ {
+		case dns.TypeA:
+			if end-off != 4 {
+				return false
+			}
+			r.Addr = netip.AddrFrom4([4]byte(b[off:end]))
+			r.Data = r.Addr.String()
+		case dns.TypeAAAA:
+			if end-off != 16 {
+				return false
+			}
+			r.Addr = netip.AddrFrom16([16]byte(b[off:end]))
+			r.Data = r.Addr.String()
+		case dns.TypeCNAME:
+			t, o, err := dns.UnpackDomainName(b[:end], off)
+			if err != nil || o != end {
+				return false
+			}
+			r.Data = trimDot(t)
+		default:
+			return false
+		}
+		m.Answers = append(m.Answers, r)
+		off = end
+	}
+	rcode := bits & 0xf
+	var opt *dns.OPT
+	for i := range ns + ar {
+		start := off
+		rr, o, err := dns.UnpackRR(b, off)
+		if err != nil {
+			return false
+		}
+		if off = o; off == start {
+			break // the message ended: both sections end here, as in Unpack
+		}
+		if o, ok := rr.(*dns.OPT); ok && i >= ns {
+			opt = o // the last one counts, as with dns.Msg.IsEdns0
+		}
+	}
+	if opt != nil {
+		rcode |= uint16(opt.ExtendedRcode())
+	}
+	m.ID = binary.BigEndian.Uint16(b[0:2])
+	m.Response = bits&0x8000 != 0
+	m.Opcode = uint8(bits>>11) & 0xf
+	m.Truncated = bits&0x0200 != 0
+	m.RCode = rcode
+	m.QName = trimDot(qname)
 	return true
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"os"
 	"reflect"
 	"testing"
 	"unsafe"
@@ -585,5 +586,115 @@ func TestFastPathTakesMost(t *testing.T) {
 	t.Logf("fast path took %d of %d Ethernet frames", fast, eth)
 	if eth == 0 || fast*2 < eth {
 		t.Fatalf("fast path took %d of %d Ethernet frames; want most", fast, eth)
+	}
+}
+
+// dnsPayloads returns the DNS messages (UDP port 53 payloads) of the
+// project's captures, and of the shared corpus when it is there.
+func dnsPayloads(tb testing.TB) [][]byte {
+	tb.Helper()
+	var out [][]byte
+	d := NewDecoder(Options{MaxFragDatagrams: 4})
+	var p Packet
+	add := func(fr capture.Frame) {
+		if d.Decode(fr, &p) == ResultL4 && p.Key.Proto == flow.UDP && (p.Key.Src.Port() == 53 || p.Key.Dst.Port() == 53) {
+			out = append(out, append([]byte(nil), p.Payload...))
+		}
+	}
+	for _, fr := range captureFrames(tb) {
+		add(fr)
+	}
+	if _, err := os.Stat("../../shared/pcaps"); err == nil {
+		m, err := capture.OpenAll([]string{"../../shared/pcaps"})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer m.Close()
+		for {
+			fr, err := m.Next()
+			if err != nil {
+				break
+			}
+			add(fr)
+		}
+	}
+	return out
+}
+
+// FuzzDNSCommonSame holds parseDNSCommon to miekg/dns: whenever it reads
+// a message, the result must be exactly what parseDNSGeneral gives.
+func FuzzDNSCommonSame(f *testing.F) {
+	for _, b := range dnsPayloads(f) {
+		f.Add(b)
+	}
+	for _, rr := range []string{"a.example. 60 IN A 192.0.2.1", "a.example. 60 IN CNAME b.example.", "a.example. 60 IN AAAA ::ffff:192.0.2.1",
+		"a.example. 60 IN MX 10 m.example.", "a.example. 60 IN HTTPS 1 . alpn=h2"} {
+		m := new(dns.Msg)
+		m.SetQuestion("a.example.", dns.TypeA)
+		m.Response = true
+		r, err := dns.NewRR(rr)
+		if err != nil {
+			f.Fatal(err)
+		}
+		m.Answer = append(m.Answer, r, r)
+		m.Ns = append(m.Ns, &dns.SOA{Hdr: dns.RR_Header{Name: "example.", Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 5},
+			Ns: "ns.example.", Mbox: "h.example.", Serial: 1, Minttl: 5})
+		m.SetEdns0(1232, true)
+		m.Extra[0].(*dns.OPT).SetExtendedRcode(dns.RcodeBadVers)
+		b, err := m.Pack()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) < 12 {
+			return
+		}
+		var common, general DNSMessage
+		if !parseDNSCommon(b, &common) {
+			return
+		}
+		if !parseDNSGeneral(b, &general) {
+			t.Fatalf("common path read a message miekg/dns cannot: %+v", common)
+		}
+		if common.Answers == nil {
+			common.Answers = general.Answers[:0:0]
+		}
+		if len(common.Answers) == 0 && len(general.Answers) == 0 {
+			common.Answers, general.Answers = nil, nil
+		}
+		if !reflect.DeepEqual(common, general) {
+			t.Fatalf("messages differ:\ncommon  %+v\ngeneral %+v", common, general)
+		}
+	})
+}
+
+// TestDNSCommonTakesMost: the common path must read most DNS messages of
+// the captures (else FuzzDNSCommonSame compares miekg/dns with itself),
+// and agree with miekg/dns on each.
+func TestDNSCommonTakesMost(t *testing.T) {
+	msgs := dnsPayloads(t)
+	common := 0
+	for _, b := range msgs {
+		if len(b) < 12 {
+			continue
+		}
+		var c, g DNSMessage
+		if !parseDNSCommon(b, &c) {
+			continue
+		}
+		common++
+		parseDNSGeneral(b, &g)
+		if len(c.Answers) == 0 && len(g.Answers) == 0 {
+			c.Answers, g.Answers = nil, nil
+		}
+		if !reflect.DeepEqual(c, g) {
+			t.Fatalf("messages differ:\ncommon  %+v\ngeneral %+v", c, g)
+		}
+	}
+	t.Logf("common path read %d of %d DNS messages", common, len(msgs))
+	if len(msgs) == 0 || common*2 < len(msgs) {
+		t.Fatalf("common path read %d of %d DNS messages; want most", common, len(msgs))
 	}
 }
