@@ -340,6 +340,9 @@ func (d *Decoder) markTunnel(p *Packet, kind TunnelKind, src, dst netip.Addr) {
 // udpTunnel returns the layer inside a UDP tunnel on its IANA port, or
 // LayerTypeZero when the datagram is ordinary UDP.
 func (d *Decoder) udpTunnel(sp, dp uint16, payload []byte) gopacket.LayerType {
+	if !udpTunnelPort(sp) && !udpTunnelPort(dp) {
+		return gopacket.LayerTypeZero // the fast path relies on this set
+	}
 	is := func(port uint16) bool { return sp == port || dp == port }
 	switch {
 	case is(4789) && len(payload) >= 8 && payload[0]&0x08 != 0:

@@ -123,7 +123,7 @@ func fastEthernet(data []byte, p *Packet) bool {
 }
 
 // udpTunnelPort reports whether walk would look for a tunnel in UDP to or
-// from port (see udpTunnel).
+// from port: udpTunnel looks at no other port.
 func udpTunnelPort(port uint16) bool {
 	return port == 4789 || port == 6081 || port == 3544 || port == 2152
 }
