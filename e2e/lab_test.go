@@ -32,6 +32,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/egresswatch/egresswatch/internal/netnstest"
+	"github.com/egresswatch/egresswatch/internal/testcache"
 )
 
 // The lab: namespace "srv" holds the servers on s0 (10.77.0.1 and one
@@ -72,11 +73,18 @@ func binary(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	testcache.Main(&cleanupM{m})
+}
+
+// cleanupM removes the shared work directory after the tests.
+type cleanupM struct{ *testing.M }
+
+func (c *cleanupM) Run() int {
+	code := c.M.Run()
 	if workDir != "" {
 		os.RemoveAll(workDir)
 	}
-	os.Exit(code)
+	return code
 }
 
 // openDir is a temporary directory every user can write, removed at cleanup.

@@ -34,6 +34,7 @@ var allowed = map[string][]string{
 	"cmd/egresswatch":    {"capture", "capture/afpacket", "geo", "rules", "output", "report", "pipeline", "metrics"},
 	"internal/netnstest": {},
 	"internal/prefetch":  {},
+	"internal/testcache": {},
 	"e2e":                {},
 	"bench/gen":          {},
 	"bench/bareloop":     {"classify/quic", "classify/tlshello"},
