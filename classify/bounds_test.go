@@ -77,12 +77,12 @@ func TestDefragManyTinyFragments(t *testing.T) {
 	const chain = 3000
 	budget := 2 * time.Second // generous: a linear or capped scheme needs a few ms
 	start := time.Now()
-	f.add(k, 8*(chain+10), false, data, now) // the last fragment; a hole before it
+	f.add(k, 8*(chain+10), false, data, 60, now) // the last fragment; a hole before it
 	for i := chain - 1; i >= 0; i-- {
-		f.add(k, 8*i, true, data, now)
+		f.add(k, 8*i, true, data, 60, now)
 	}
 	for i := 0; i < 3000; i++ {
-		f.add(k, 8*(i%chain), true, data, now) // repeats
+		f.add(k, 8*(i%chain), true, data, 60, now) // repeats
 		if time.Since(start) > budget {
 			t.Fatalf("%d tiny fragments took more than %v (%d repeats done)", chain+1+i, budget, i)
 		}

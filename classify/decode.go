@@ -179,12 +179,12 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 				return ResultMalformed
 			}
 			d.Stats.Fragments++
-			whole, ok := d.frag.add(fragKey{src: src, dst: dst, id: ipID, proto: uint8(proto)}, fragOff, fragMF, data, p.Time)
+			whole, wire, frames, ok := d.frag.add(fragKey{src: src, dst: dst, id: ipID, proto: uint8(proto)}, fragOff, fragMF, data, p.WireLen, p.Time)
 			d.Stats.Reassembled, d.Stats.FragEvicted = d.frag.reassembled, d.frag.evicted
 			if !ok {
 				return ResultFragment
 			}
-			p.Reassembled = true
+			p.Reassembled, p.WireLen, p.Frames = true, wire, uint16(min(frames, 1<<16-1))
 			data, typ, isFrag = whole, proto.LayerType(), false
 			continue
 		}

@@ -35,6 +35,8 @@ type fragEntry struct {
 	pieces []fragPiece
 	total  int // length of the whole payload once the last fragment is seen, else -1
 	size   int
+	wire   int // the fragments' frames: bytes on the wire, and how many
+	frames int
 }
 
 type defragmenter struct {
@@ -51,9 +53,11 @@ func (f *defragmenter) init(max int) {
 	f.entries = make(map[fragKey]*fragEntry)
 }
 
-// add stores one fragment. When the datagram is complete it returns its
-// payload (valid until the next call) and true.
-func (f *defragmenter) add(k fragKey, off int, more bool, data []byte, now time.Time) ([]byte, bool) {
+// add stores one fragment, which came in a frame of wire bytes on the
+// wire. When the datagram is complete it returns its payload (valid until
+// the next call), the wire bytes and number of its fragments' frames, and
+// true.
+func (f *defragmenter) add(k fragKey, off int, more bool, data []byte, wire int, now time.Time) ([]byte, int, int, bool) {
 	f.expire(now)
 	e := f.entries[k]
 	if e == nil {
@@ -68,15 +72,17 @@ func (f *defragmenter) add(k fragKey, off int, more bool, data []byte, now time.
 	if off+len(data) > maxDatagram || e.size+len(data) > 2*maxDatagram || len(e.pieces) >= maxFragPieces {
 		f.drop(e)
 		f.evicted++
-		return nil, false
+		return nil, 0, 0, false
 	}
+	e.wire += wire
+	e.frames++
 	if !more {
 		e.total = off + len(data)
 	}
 	e.pieces = append(e.pieces, fragPiece{off: off, data: append([]byte(nil), data...)})
 	e.size += len(data)
 	if e.total < 0 {
-		return nil, false
+		return nil, 0, 0, false
 	}
 	// Complete when the pieces cover [0, total) without a hole.
 	end := 0
@@ -90,7 +96,7 @@ func (f *defragmenter) add(k fragKey, off int, more bool, data []byte, now time.
 		}
 	}
 	if end < e.total {
-		return nil, false
+		return nil, 0, 0, false
 	}
 	if cap(f.buf) < e.total {
 		f.buf = make([]byte, e.total)
@@ -106,7 +112,7 @@ func (f *defragmenter) add(k fragKey, off int, more bool, data []byte, now time.
 	}
 	f.drop(e)
 	f.reassembled++
-	return f.buf, true
+	return f.buf, e.wire, e.frames, true
 }
 
 func (f *defragmenter) expire(now time.Time) {

@@ -87,6 +87,10 @@ type Packet struct {
 	// Payload is the transport payload (TCP or UDP data).
 	Payload []byte
 	// Reassembled is set when the packet was rebuilt from IP fragments;
-	// Seq then names the frame of the last fragment, as tshark does.
+	// Seq then names the frame of the last fragment, as tshark does, and
+	// WireLen and Frames count all its fragments' frames.
 	Reassembled bool
+	// Frames is how many frames the packet came in: its fragments' when
+	// reassembled; 0 means 1.
+	Frames uint16
 }

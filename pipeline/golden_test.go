@@ -409,6 +409,12 @@ func TestReplayFacts(t *testing.T) {
 				d := str(answers[11].(map[string]any), "data")
 				expect(t, "last TXT answer", strings.Contains(d, "v=fixture11 "+strings.Repeat("l", 220)), true)
 			}
+			// The answer came in three fragments: the flow counts their
+			// frames, 579 + 1294 + 1294 bytes on the wire as tshark lists them.
+			fl := only(evs, "flow")[0]
+			expect(t, "destination.packets", fl.num("destination.packets"), 3)
+			expect(t, "destination.bytes", fl.num("destination.bytes"), 3167)
+			expect(t, "network.packets", fl.num("network.packets"), 4)
 			expect(t, "Fragments", s.Decode.Fragments, uint64(3))
 			expect(t, "Reassembled", s.Decode.Reassembled, uint64(1))
 			expect(t, "DNSMalformed", s.Inspect.DNSMalformed, uint64(0))

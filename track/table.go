@@ -237,7 +237,7 @@ func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) 
 			f.SrcMAC, f.HasMAC = p.SrcMAC, true
 		}
 	}
-	f.Packets[d]++
+	f.Packets[d] += uint64(max(1, p.Frames))
 	f.Bytes[d] += uint64(p.WireLen)
 	if f.enext != nil && f.Packets[0] > 0 && f.Packets[1] > 0 {
 		f.eprev.enext, f.enext.eprev = f.enext, f.eprev // answered: no longer embryonic
