@@ -64,17 +64,8 @@ func blindHellos() []blindHello {
 
 // recordTLS returns the TLS records of a crypto/tls client's ClientHello.
 func recordTLS(cfg *tls.Config) ([]byte, error) {
-	var c recordConn
 	cfg.Time = func() time.Time { return base }
-	err := tls.Client(&c, cfg).Handshake()
-	if err == nil {
-		return nil, errors.New("handshake succeeded against a closed connection")
-	}
-	b := bytes.Clone(c.buf.Bytes())
-	if len(b) < 5 || b[0] != 22 {
-		return nil, fmt.Errorf("client wrote %d bytes, not a handshake record", len(b))
-	}
-	return b, nil
+	return clientHelloRecords(cfg)
 }
 
 // recordQUICHello returns the ClientHello (a bare handshake message, as

@@ -160,13 +160,19 @@ func (c *recordConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
 // default curve preferences of this Go version (X25519MLKEM768 first in
 // Go 1.24 and later, so the hello is about 1.8 KB).
 func recordHello(serverName string, seed uint64) ([]byte, error) {
-	var c recordConn
-	cfg := &tls.Config{
+	return clientHelloRecords(&tls.Config{
 		ServerName: serverName,
 		NextProtos: []string{"h2", "http/1.1"},
 		Rand:       rand.NewChaCha8(seedBytes(seed)),
 		Time:       func() time.Time { return time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC) },
-	}
+	})
+}
+
+// clientHelloRecords runs a crypto/tls client with cfg against a
+// connection that ends at the client's first read, and returns the TLS
+// records it wrote: its ClientHello.
+func clientHelloRecords(cfg *tls.Config) ([]byte, error) {
+	var c recordConn
 	err := tls.Client(&c, cfg).Handshake()
 	if err == nil {
 		return nil, errors.New("handshake succeeded against a closed connection")
