@@ -45,16 +45,16 @@ func TestDecodeBulk(t *testing.T) {
 		if p.TCPSeq != 1000 || len(p.Payload) != 500 || p.Payload[0] != 0x17 {
 			t.Errorf("%s: seq %d, payload %d bytes", tc.name, p.TCPSeq, len(p.Payload))
 		}
-		if int(p.NVLAN) != len(tc.vlans) {
-			t.Errorf("%s: NVLAN = %d; want %d", tc.name, p.NVLAN, len(tc.vlans))
+		if int(p.Sender.NVLAN) != len(tc.vlans) {
+			t.Errorf("%s: NVLAN = %d; want %d", tc.name, p.Sender.NVLAN, len(tc.vlans))
 		}
 		for i, id := range tc.vlans {
-			if p.VLAN[i] != id {
-				t.Errorf("%s: VLAN[%d] = %d; want %d", tc.name, i, p.VLAN[i], id)
+			if p.Sender.VLAN[i] != id {
+				t.Errorf("%s: VLAN[%d] = %d; want %d", tc.name, i, p.Sender.VLAN[i], id)
 			}
 		}
-		if !p.HasMAC || !bytes.Equal(p.SrcMAC[:], testClientMAC) {
-			t.Errorf("%s: SrcMAC = %x", tc.name, p.SrcMAC)
+		if !p.Sender.HasMAC || !bytes.Equal(p.Sender.MAC[:], testClientMAC) {
+			t.Errorf("%s: Sender.MAC = %x", tc.name, p.Sender.MAC)
 		}
 	}
 }

@@ -202,28 +202,28 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 			// Inside a tunnel (GRE bridging, ERSPAN, VXLAN, Geneve) the
 			// inner frame's MAC is the device's; the outer one is the
 			// mirroring switch's.
-			if !p.HasMAC || p.Tunnel.Kind != TunnelNone {
-				copy(p.SrcMAC[:], d.eth.SrcMAC)
+			if !p.Sender.HasMAC || p.Tunnel.Kind != TunnelNone {
+				copy(p.Sender.MAC[:], d.eth.SrcMAC)
 				copy(p.DstMAC[:], d.eth.DstMAC)
-				p.HasMAC = true
+				p.Sender.HasMAC = true
 			}
 			if d.eth.EthernetType < 0x0600 { // 802.3 length field: LLC, not IP
 				return ResultNonIP
 			}
 		case layers.LayerTypeDot1Q:
-			if p.NVLAN < 2 && !haveIP {
-				p.VLAN[p.NVLAN] = d.dot1q.VLANIdentifier
-				p.NVLAN++
+			if p.Sender.NVLAN < 2 && !haveIP {
+				p.Sender.VLAN[p.Sender.NVLAN] = d.dot1q.VLANIdentifier
+				p.Sender.NVLAN++
 			}
 		case layers.LayerTypeLinuxSLL:
-			if d.sll.AddrLen == 6 && !p.HasMAC {
-				copy(p.SrcMAC[:], d.sll.Addr)
-				p.HasMAC = true
+			if d.sll.AddrLen == 6 && !p.Sender.HasMAC {
+				copy(p.Sender.MAC[:], d.sll.Addr)
+				p.Sender.HasMAC = true
 			}
 		case layers.LayerTypeLinuxSLL2:
-			if d.sll2.AddrLength == 6 && !p.HasMAC {
-				copy(p.SrcMAC[:], d.sll2.Addr)
-				p.HasMAC = true
+			if d.sll2.AddrLength == 6 && !p.Sender.HasMAC {
+				copy(p.Sender.MAC[:], d.sll2.Addr)
+				p.Sender.HasMAC = true
 			}
 		case layers.LayerTypeIPv4:
 			s, _ := netip.AddrFromSlice(d.ip4.SrcIP)

@@ -114,9 +114,9 @@ func fastEthernet(data []byte, p *Packet) bool {
 		return false
 	}
 	copy(p.DstMAC[:], data[0:6])
-	copy(p.SrcMAC[:], data[6:12])
-	p.HasMAC = true
-	p.VLAN, p.NVLAN = vlan, nvlan
+	copy(p.Sender.MAC[:], data[6:12])
+	p.Sender.HasMAC = true
+	p.Sender.VLAN, p.Sender.NVLAN = vlan, nvlan
 	p.Key, p.Payload = key, payload
 	p.TCPSeq, p.TCPFlags = seq, flags
 	return true

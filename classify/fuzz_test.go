@@ -215,8 +215,8 @@ func FuzzDecode(f *testing.F) {
 			if r > ResultMalformed {
 				t.Fatalf("frame %d: result %d out of range", i, r)
 			}
-			if p.NVLAN > 2 {
-				t.Fatalf("frame %d: NVLAN %d", i, p.NVLAN)
+			if p.Sender.NVLAN > 2 {
+				t.Fatalf("frame %d: NVLAN %d", i, p.Sender.NVLAN)
 			}
 			switch r {
 			case ResultL4:

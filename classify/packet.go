@@ -76,11 +76,12 @@ type Packet struct {
 
 	Key flow.Key // as seen on the wire: Src sent this packet
 
-	SrcMAC, DstMAC [6]byte
-	HasMAC         bool
-	VLAN           [2]uint16 // outermost first
-	NVLAN          uint8
-	Tunnel         Tunnel
+	// Sender is the link-layer identity of the device that sent the
+	// packet (its MAC and VLAN tags); DstMAC the receiver's MAC, set when
+	// Sender.HasMAC is.
+	Sender flow.Device
+	DstMAC [6]byte
+	Tunnel Tunnel
 
 	TCPFlags uint8
 	TCPSeq   uint32

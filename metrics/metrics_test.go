@@ -11,6 +11,7 @@ import (
 
 	"github.com/egresswatch/egresswatch/classify"
 	"github.com/egresswatch/egresswatch/pipeline"
+	"github.com/egresswatch/egresswatch/rules"
 	"github.com/egresswatch/egresswatch/track"
 )
 
@@ -22,7 +23,7 @@ func sample() pipeline.Summary {
 		Names:   track.NameStats{Entries: 33, Evicted: 1, Hits: 5},
 		NamedBy: map[string]uint64{"sni": 12, "dns": 6},
 		Events:  88,
-		Judge:   pipeline.JudgeStats{Evaluations: 100, Alerts: 7, Suppressed: 2, ByRule: map[string]uint64{"uk-only": 6, "no-tiktok": 3}},
+		Judge:   rules.JudgeStats{Evaluations: 100, Alerts: 7, Suppressed: 2, ByRule: map[string]uint64{"uk-only": 6, "no-tiktok": 3}},
 		Workers: 2,
 	}
 }

@@ -1,7 +1,6 @@
 package output
 
 import (
-	"time"
 
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/rules"
@@ -11,17 +10,17 @@ import (
 // DatasetAlert is the event.dataset of alerts.
 const DatasetAlert = "egresswatch.alert"
 
-// Evidence is how an alert's facts were established.
-type Evidence struct {
-	FirstSeen, LastSeen time.Time
-	Suppressed          uint64 // alerts of the same key not emitted in the window
-}
-
 // Alert writes one alert: the rule, a human sentence, and the whole event
-// context. f is the flow the alert is about; it is nil for a DNS-only
-// alert (a device resolved a name, no connection yet), whose source comes
-// from in.
-func (w *Writer) Alert(m *rules.Match, in *rules.Input, f *track.FlowMeta, ev Evidence) {
+// context; or, for a summary (a.Summary set), the close of a suppression
+// window. f is the flow the alert is about; it is nil for a DNS-only alert
+// (a device resolved a name, no connection yet), whose source comes from
+// a.Input.
+func (w *Writer) Alert(a *rules.Alert, f *track.FlowMeta) {
+	if a.Summary != nil {
+		w.alertSummary(a.Summary, a.Match.Rule)
+		return
+	}
+	m, in := &a.Match, &a.Input
 	b := &w.b
 	b.begin()
 	b.time("@timestamp", in.Time)
@@ -50,9 +49,9 @@ func (w *Writer) Alert(m *rules.Match, in *rules.Input, f *track.FlowMeta, ev Ev
 		b.buf = append(b.buf, '"')
 		b.buf = in.Src.AppendTo(b.buf)
 		b.buf = append(b.buf, '"')
-		if in.HasMAC {
+		if in.Device.HasMAC {
 			b.key("mac")
-			b.buf = appendMAC(b.buf, in.SrcMAC)
+			b.buf = appendMAC(b.buf, in.Device.MAC)
 		}
 		b.close()
 		b.open("destination")
@@ -65,10 +64,10 @@ func (w *Writer) Alert(m *rules.Match, in *rules.Input, f *track.FlowMeta, ev Ev
 		}
 		b.strOpt("domain", in.Name)
 		b.close()
-		if len(in.VLANs) > 0 {
+		if vlans := in.Device.VLANs(); len(vlans) > 0 {
 			b.open("network")
 			b.open("vlan")
-			b.uint("id", uint64(in.VLANs[0]))
+			b.uint("id", uint64(vlans[0]))
 			b.close()
 			b.close()
 		}
@@ -76,11 +75,7 @@ func (w *Writer) Alert(m *rules.Match, in *rules.Input, f *track.FlowMeta, ev Ev
 	cloud(b, place)
 	b.open("egresswatch")
 	strArr(b, "group", m.Groups)
-	svc := m.Service
-	if svc == "" {
-		svc = m.DstService
-	}
-	b.strOpt("service", svc)
+	b.strOpt("service", a.Service())
 	strArr(b, "allowed", m.Allowed)
 	b.strOpt("country", m.Country)
 	if m.Indeterminate {
@@ -91,19 +86,19 @@ func (w *Writer) Alert(m *rules.Match, in *rules.Input, f *track.FlowMeta, ev Ev
 	}
 	placementObj(b, place)
 	b.open("evidence")
-	b.strOpt("name_source", in.NameSource)
+	b.strOpt("name_source", in.NameSource.String())
 	b.strOpt("placement_source", placementSource(place))
-	b.time("first_seen", ev.FirstSeen)
-	b.time("last_seen", ev.LastSeen)
-	b.uint("suppressed_count", ev.Suppressed)
+	b.time("first_seen", a.FirstSeen)
+	b.time("last_seen", in.Time)
+	b.uint("suppressed_count", 0) // the first alert of its window; repeats go to the window's summary
 	b.close()
 	b.close()
 	w.emit()
 }
 
-// AlertSummary writes the closing record of a suppression window in which
+// alertSummary writes the closing record of a suppression window in which
 // alerts were counted but not emitted.
-func (w *Writer) AlertSummary(s rules.Summary, r *rules.Rule) {
+func (w *Writer) alertSummary(s *rules.Summary, r *rules.Rule) {
 	b := &w.b
 	b.begin()
 	b.time("@timestamp", s.Last)

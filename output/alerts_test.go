@@ -24,7 +24,7 @@ func TestAlertEvents(t *testing.T) {
 			name: "flow alert",
 			flow: testFlow(flow.TCP, "10.0.0.1:50000", "52.1.2.3:443"),
 			in: rules.Input{Time: t0, Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("52.1.2.3"),
-				DstPort: 443, Transport: flow.TCP, Name: "api.example.com", NameSource: "sni", Place: *testPlace()},
+				DstPort: 443, Transport: flow.TCP, Name: "api.example.com", NameSource: flow.NameSNI, Place: *testPlace()},
 			m: rules.Match{Rule: rule, Groups: []string{"gov"}, Service: "example", Allowed: []string{"EU"}, Country: "US", Severity: rules.SeverityHigh},
 			want: want{
 				"event.kind":                            "alert",
@@ -38,14 +38,15 @@ func TestAlertEvents(t *testing.T) {
 				"egresswatch.group":                     []any{"gov"},
 				"egresswatch.allowed":                   []any{"EU"},
 				"egresswatch.placement.indeterminate":   true,
-				"egresswatch.evidence.suppressed_count": 2,
+				"egresswatch.evidence.suppressed_count": 0,
+				"egresswatch.evidence.last_seen":        "2024-03-01T12:01:00.123456789Z",
 				"egresswatch.evidence.name_source":      "sni",
 			},
 		},
 		{
 			name: "dns-only alert without answer",
-			in: rules.Input{Time: t0, Src: netip.MustParseAddr("10.0.0.1"), HasMAC: true, SrcMAC: [6]byte{0xaa, 1, 2, 3, 4, 5},
-				VLANs: []uint16{100, 200}, Name: "evil\"name.example", NameSource: "dns"},
+			in: rules.Input{Time: t0, Src: netip.MustParseAddr("10.0.0.1"), Device: flow.Device{HasMAC: true, MAC: [6]byte{0xaa, 1, 2, 3, 4, 5},
+				VLAN: [2]uint16{100, 200}, NVLAN: 2}, Name: "evil\"name.example", NameSource: flow.NameDNS},
 			m: rules.Match{Rule: rule, DNSOnly: true, Indeterminate: true, Severity: rules.SeverityHigh},
 			want: want{
 				"source.ip":                 "10.0.0.1",
@@ -61,7 +62,9 @@ func TestAlertEvents(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m, line := writeOne(t, func(w *Writer) {
-				w.Alert(&c.m, &c.in, c.flow, Evidence{FirstSeen: t0, LastSeen: t0.Add(time.Minute), Suppressed: 2})
+				in := c.in
+				in.Time = t0.Add(time.Minute)
+				w.Alert(&rules.Alert{Match: c.m, Input: in, FirstSeen: t0}, c.flow)
 			})
 			checkFields(t, m, line, c.want, c.absent)
 		})
@@ -71,7 +74,7 @@ func TestAlertEvents(t *testing.T) {
 func TestAlertSummaryEvent(t *testing.T) {
 	s := rules.Summary{First: t0, Last: t0.Add(time.Hour), Suppressed: 17, Evicted: true}
 	s.Key.Rule, s.Key.Device, s.Key.Service, s.Key.Country = "gov-eu", netip.MustParseAddr("10.0.0.1"), "example", "US"
-	m, line := writeOne(t, func(w *Writer) { w.AlertSummary(s, nil) })
+	m, line := writeOne(t, func(w *Writer) { w.Alert(&rules.Alert{Summary: &s}, nil) })
 	checkFields(t, m, line, want{
 		"event.action":                          "suppressed-summary",
 		"rule.id":                               "gov-eu",

@@ -83,38 +83,7 @@ func (w *Writer) Line(line []byte) {
 // encode in parallel and one writer can put the lines in order. Not safe
 // for concurrent use; one per worker.
 type Encoder struct {
-	b                    builder
-	notesStart, notesEnd int
-}
-
-// NotesSpan returns where, in the line the last Observation returned,
-// the flow's notes (egresswatch.name_hidden and egresswatch.blind_spot,
-// the last members of the line's last object) sit, with the comma before
-// them; ReplaceNotes swaps them for another view of the flow.
-func (e *Encoder) NotesSpan() (start, end int) { return e.notesStart, e.notesEnd }
-
-// ReplaceNotes appends line to dst with the notes span [start, end)
-// (from NotesSpan) replaced by the notes of f: the bytes are those an
-// Encoder would have written had f been passed to it. The pipeline's
-// merger uses it for what only it can tell (real ECH, DoH by policy).
-func ReplaceNotes(dst, line []byte, start, end int, f *track.FlowMeta) []byte {
-	dst = append(dst, line[:start]...)
-	first := start > 0 && line[start-1] == '{'
-	if f.NameHidden {
-		if !first {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `"name_hidden":true`...)
-		first = false
-	}
-	if f.BlindSpot != classify.BlindNone {
-		if !first {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `"blind_spot":`...)
-		dst = appendString(dst, f.BlindSpot.String())
-	}
-	return append(dst, line[end:]...)
+	b builder
 }
 
 // Observation returns the event line for o (nil for an App without an
@@ -159,7 +128,7 @@ func (e *Encoder) Observation(o *classify.Observation, f *track.FlowMeta, place 
 		b.close()
 		b.close()
 	}
-	e.notesStart, e.notesEnd = ours(b, f, place, o)
+	ours(b, f, place, o)
 	return b.end()
 }
 
@@ -204,9 +173,9 @@ func header(b *builder, dataset string, t time.Time, seq uint64, path string, f 
 func endpoints(b *builder, f *track.FlowMeta, place *geo.Placement, counts bool) {
 	b.open("source")
 	addrPort(b, f.Key.Src)
-	if f.HasMAC {
+	if f.Device.HasMAC {
 		b.key("mac")
-		b.buf = appendMAC(b.buf, f.SrcMAC)
+		b.buf = appendMAC(b.buf, f.Device.MAC)
 	}
 	if counts {
 		b.uint("bytes", f.Bytes[0])
@@ -271,14 +240,14 @@ func network(b *builder, f *track.FlowMeta, proto string, counts bool) {
 		b.str("type", "ipv6")
 	}
 	b.strOpt("protocol", proto)
-	if f.NVLAN > 0 {
+	if vlans := f.Device.VLANs(); len(vlans) > 0 {
 		b.open("vlan")
-		b.uint("id", uint64(f.VLAN[0]))
+		b.uint("id", uint64(vlans[0]))
 		b.close()
-		if f.NVLAN > 1 {
+		if len(vlans) > 1 {
 			b.open("inner")
 			b.open("vlan")
-			b.uint("id", uint64(f.VLAN[1]))
+			b.uint("id", uint64(vlans[1]))
 			b.close()
 			b.close()
 		}
@@ -306,11 +275,10 @@ func cloud(b *builder, p *geo.Placement) {
 	b.close()
 }
 
-// ours writes the egresswatch.* fields, the flow's notes last, and
-// returns where the notes are (see Encoder.NotesSpan).
-func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observation) (notesStart, notesEnd int) {
+// ours writes the egresswatch.* fields, the flow's notes last.
+func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observation) {
 	b.open("egresswatch")
-	if f.NameSource != track.NameNone {
+	if f.NameSource != flow.NameNone {
 		b.str("name_source", f.NameSource.String())
 	}
 	if (o != nil && o.Hello != nil && o.Hello.ECH) || (o == nil && f.ECH) {
@@ -338,16 +306,13 @@ func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observati
 		}
 		b.close()
 	}
-	notesStart = len(b.buf)
 	if f.NameHidden {
 		b.bool("name_hidden", true)
 	}
 	if f.BlindSpot != classify.BlindNone {
 		b.str("blind_spot", f.BlindSpot.String())
 	}
-	notesEnd = len(b.buf)
 	b.close()
-	return notesStart, notesEnd
 }
 
 func dnsFields(b *builder, m *classify.DNSMessage) {

@@ -131,8 +131,7 @@ func testFlow(proto flow.Proto, src, dst string) *track.FlowMeta {
 		Path:     "cap.pcap",
 		Packets:  [2]uint64{5, 4},
 		Bytes:    [2]uint64{700, 3000},
-		SrcMAC:   [6]byte{0x02, 0xab, 0xcd, 0xef, 0x0a, 0x1b},
-		HasMAC:   true,
+		Device:   flow.Device{MAC: [6]byte{0x02, 0xab, 0xcd, 0xef, 0x0a, 0x1b}, HasMAC: true},
 	}
 }
 
@@ -284,8 +283,8 @@ func TestObservationEvents(t *testing.T) {
 			name: "tls with alpn and placement",
 			flow: func() *track.FlowMeta {
 				f := tcp()
-				f.Name, f.NameSource = "api.example.com", track.NameSNI
-				f.VLAN, f.NVLAN = [2]uint16{100, 200}, 2
+				f.Name, f.NameSource = "api.example.com", flow.NameSNI
+				f.Device.VLAN, f.Device.NVLAN = [2]uint16{100, 200}, 2
 				return f
 			},
 			obs: func(p *classify.Packet) *classify.Observation {
@@ -331,8 +330,8 @@ func TestObservationEvents(t *testing.T) {
 			name: "http",
 			flow: func() *track.FlowMeta {
 				f := testFlow(flow.TCP, "10.0.0.1:50001", "203.0.113.9:8080")
-				f.Name, f.NameSource = "www.example.org", track.NameHTTP
-				f.VLAN, f.NVLAN = [2]uint16{42, 0}, 1
+				f.Name, f.NameSource = "www.example.org", flow.NameHTTP
+				f.Device.VLAN, f.Device.NVLAN = [2]uint16{42, 0}, 1
 				return f
 			},
 			obs: func(p *classify.Packet) *classify.Observation {
@@ -356,7 +355,7 @@ func TestObservationEvents(t *testing.T) {
 			name: "quic ipv6",
 			flow: func() *track.FlowMeta {
 				f := testFlow(flow.UDP, "[2001:db8::1]:55555", "[2606:4700::1111]:443")
-				f.HasMAC = false
+				f.Device.HasMAC = false
 				return f
 			},
 			obs: func(p *classify.Packet) *classify.Observation {
@@ -389,7 +388,7 @@ func TestObservationEvents(t *testing.T) {
 			for k, v := range c.want {
 				w[k] = v
 			}
-			if !f.HasMAC {
+			if !f.Device.HasMAC {
 				delete(w, "source.mac")
 			}
 			checkFields(t, m, line, w, c.absent)
@@ -423,7 +422,7 @@ func TestFlowEvent(t *testing.T) {
 			name: "tcp with placement",
 			flow: func() *track.FlowMeta {
 				f := testFlow(flow.TCP, "10.0.0.1:50000", "52.1.2.3:443")
-				f.Name, f.NameSource = "api.example.com", track.NameDNS
+				f.Name, f.NameSource = "api.example.com", flow.NameDNS
 				return f
 			},
 			place: testPlace(),
@@ -545,8 +544,8 @@ func tlsObs(p *classify.Packet) *classify.Observation {
 
 func TestObservationAllocs(t *testing.T) {
 	f := testFlow(flow.TCP, "10.0.0.1:50000", "52.1.2.3:443")
-	f.Name, f.NameSource = "api.example.com", track.NameSNI
-	f.VLAN, f.NVLAN = [2]uint16{100, 200}, 2
+	f.Name, f.NameSource = "api.example.com", flow.NameSNI
+	f.Device.VLAN, f.Device.NVLAN = [2]uint16{100, 200}, 2
 	o := tlsObs(testPacket(f))
 	place := testPlace()
 	w := NewWriter(io.Discard)
@@ -561,7 +560,7 @@ func TestObservationAllocs(t *testing.T) {
 
 func BenchmarkObservation(b *testing.B) {
 	f := testFlow(flow.TCP, "10.0.0.1:50000", "52.1.2.3:443")
-	f.Name, f.NameSource = "api.example.com", track.NameSNI
+	f.Name, f.NameSource = "api.example.com", flow.NameSNI
 	o := tlsObs(testPacket(f))
 	place := testPlace()
 	w := NewWriter(io.Discard)

@@ -136,14 +136,19 @@ func TestSuppressionCapFromMemory(t *testing.T) {
 	const mem = 16 << 20
 	e := New(Config{Memory: mem, Policy: pol, Workers: 1})
 	want := mem * 6 / 100 / bytesPerSuppressKey
-	supp := e.merger.judge.supp
+	j := e.merger.judge
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range want + 5 {
+		// A government device (10/8 in the default policy) looks up TikTok:
+		// one alert, one window per device.
 		dev := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
-		supp.Admit(rules.SuppressKey{Rule: "r", Device: dev, Service: "s", Country: "US"}, t0, nil)
+		var st rules.FlowJudging
+		if a := j.DNSQuery(&st, &rules.Input{Time: t0, Src: dev, Name: "www.tiktok.com", NameSource: flow.NameDNS}); len(a) == 0 {
+			t.Fatalf("device %v: no alert", dev)
+		}
 	}
-	if supp.Len() != want || supp.Evicted() != 5 {
-		t.Fatalf("open windows %d, evicted %d; want %d and 5 (cap from %d MiB)", supp.Len(), supp.Evicted(), want, mem>>20)
+	if s := j.Stats(); s.SuppressWindows != want || s.SuppressEvicted != 5 {
+		t.Fatalf("open windows %d, evicted %d; want %d and 5 (cap from %d MiB)", s.SuppressWindows, s.SuppressEvicted, want, mem>>20)
 	}
 	e.publish()
 	if s := e.Snapshot(); s.Judge.SuppressWindows != want || s.Judge.SuppressEvicted != 5 {

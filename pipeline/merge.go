@@ -2,164 +2,195 @@ package pipeline
 
 import (
 	"github.com/egresswatch/egresswatch/classify"
+	"github.com/egresswatch/egresswatch/flow"
+	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/output"
 	"github.com/egresswatch/egresswatch/rules"
 	"github.com/egresswatch/egresswatch/track"
 )
 
-// merger takes the workers' records in frame order and does everything
-// that needs one view of the whole capture: the passive DNS cache (a DNS
-// answer seen by one worker names a flow held by another), policy
-// evaluation and suppression, the report, and writing events and alerts.
-// It is single-threaded.
+// merger takes the workers' messages in frame order and does everything
+// that needs one view of the whole capture: naming from passive DNS (a
+// DNS answer seen by one worker names a flow held by another), judging
+// the policy, and writing events, alerts and the report. It is
+// single-threaded.
 type merger struct {
-	names   *track.Names
-	judge   *judge // nil without a policy
-	events  *output.Writer
-	namedBy [5]uint64
-	buf     []byte // a hello event line with the merger's notes
+	namer  *track.Namer
+	judge  *rules.Judge          // nil without a policy
+	events *output.Writer        // nil: no events
+	alerts *output.Writer        // nil: alerts are counted, not written
+	report *output.Report        // nil: no report
+	flows  map[uint64]*flowState // by track.FlowMeta.ID, from start to end
+	free   []*flowState
+
+	namedBy [flow.NumNameSources]uint64 // flows named, by source, when they ended
+	in      rules.Input                 // the judge's input, reused
 }
 
-func (m *merger) handle(r *record, arena []byte) {
-	switch r.kind {
-	case recEvent:
-		line := arena[r.lineAt : r.lineAt+r.lineLen]
-		if r.hello {
-			// The worker wrote the notes it could know (DoT, DoQ); real
-			// ECH and DoH need the passive DNS cache and the policy.
-			meta := &r.meta
-			m.hello(meta, r.fs)
-			hidden, blind := meta.NameHidden, meta.BlindSpot
-			m.withName(meta, r.fs)
-			if (meta.NameHidden != hidden || meta.BlindSpot != blind) && m.events != nil {
-				m.buf = output.ReplaceNotes(m.buf[:0], line, r.notesAt, r.notesEnd, meta)
-				line = m.buf
-			}
+// flowState is what the merger keeps with each flow while it lives.
+type flowState struct {
+	place   geo.Placement // zero when placed is false
+	placed  bool
+	naming  track.Naming
+	judging rules.FlowJudging
+}
+
+// handle takes one message: name the flow (passive DNS, real ECH, DoH),
+// write the observation's event, learn from DNS answers, judge, and emit
+// what the judge raised and what ended.
+func (m *merger) handle(msg *message) {
+	meta, obs := &msg.meta, msg.obs
+	fs := m.state(msg)
+
+	// Name.
+	switch msg.step {
+	case stepStart:
+		m.namer.Start(&fs.naming, meta)
+	case stepObserve:
+		if msg.renamed || (obs != nil && obs.Hello != nil) {
+			m.namer.Hello(&fs.naming, meta, fs.place.ASN)
 		}
+	}
+
+	// The observation's event, with the notes only the merger can decide
+	// (real ECH, DoH) and the name the observation saw.
+	if obs != nil {
 		if m.events != nil {
-			m.events.Line(line)
+			ev := *meta
+			if obs.Hello != nil {
+				m.namer.Notes(&fs.naming, &ev)
+			}
+			m.events.Observation(obs, &ev, fs.placement())
 		}
-	case recFlowStart:
-		meta := &r.meta
-		if name, ok := m.names.Lookup(meta.Key.Dst.Addr(), meta.First); ok {
-			r.fs.dnsName = name
+		if obs.DNS != nil {
+			m.namer.Learn(obs.DNS, obs.Packet.Time)
 		}
-		if m.judge == nil {
-			return
+	}
+
+	// Judge.
+	named := m.namer.Name(&fs.naming, meta)
+	if msg.step == stepEnd && named {
+		m.namedBy[meta.NameSource]++
+	}
+	if m.judge != nil {
+		switch {
+		case msg.step == stepStart:
+			m.emit(m.judge.Flow(&fs.judging, rules.MomentStart, m.flowInput(meta, fs)), meta)
+		case msg.step == stepObserve && msg.renamed:
+			m.emit(m.judge.Flow(&fs.judging, rules.MomentNamed, m.flowInput(meta, fs)), meta)
+		case msg.step == stepSettle:
+			m.emit(m.judge.Flow(&fs.judging, rules.MomentSettled, m.flowInput(meta, fs)), meta)
+		case msg.step == stepEnd:
+			m.emit(m.judge.Flow(&fs.judging, rules.MomentEnded, m.flowInput(meta, fs)), meta)
 		}
-		// A flow is judged once it has a name, or once naming it is
-		// hopeless: the ClientHello or Host usually comes a few packets
-		// after the SYN, and an alert should carry it.
-		if m.withName(meta, r.fs) {
-			m.judge.flow(meta, r.fs, rules.KindFlowStart)
+		if obs != nil && obs.DNS != nil && !obs.DNS.Response && obs.DNS.QName != "" {
+			m.emit(m.judge.DNSQuery(&fs.judging, m.dnsQueryInput(obs)), nil)
+		}
+	}
+
+	// Emit what ended.
+	if msg.step == stepEnd {
+		m.ended(meta, fs)
+	}
+}
+
+// state returns the merger's state of the message's flow: new at its
+// start, forgotten (and reused) after its end.
+func (m *merger) state(msg *message) *flowState {
+	id := msg.meta.ID
+	if msg.step == stepStart {
+		var fs *flowState
+		if n := len(m.free); n > 0 {
+			fs, m.free = m.free[n-1], m.free[:n-1]
 		} else {
-			r.fs.pending = true
+			fs = new(flowState)
 		}
-	case recFlowNamed:
-		m.hello(&r.meta, r.fs)
-		if m.judge == nil {
-			return
+		if msg.place != nil {
+			fs.place, fs.placed = *msg.place, true
 		}
-		m.withName(&r.meta, r.fs)
-		kind := rules.KindFlowNamed
-		if r.fs.pending {
-			r.fs.pending, kind = false, rules.KindFlowStart // the deferred first judgement, now with a name
+		m.flows[id] = fs
+		return fs
+	}
+	fs := m.flows[id]
+	if msg.step == stepEnd {
+		delete(m.flows, id)
+	}
+	return fs
+}
+
+// ended writes a flow's summary event and feeds the report, then frees its
+// state.
+func (m *merger) ended(meta *track.FlowMeta, fs *flowState) {
+	if m.events != nil {
+		m.events.Flow(meta, fs.placement())
+	}
+	if m.report != nil {
+		m.report.Flow(meta, fs.placement(), m.judge.Policy().Egress(m.flowInput(meta, fs)))
+	}
+	*fs = flowState{}
+	m.free = append(m.free, fs)
+}
+
+// emit writes alerts and feeds them to the report. meta is the flow they
+// are about; nil for a DNS question or a suppression summary.
+func (m *merger) emit(alerts []rules.Alert, meta *track.FlowMeta) {
+	for i := range alerts {
+		a := &alerts[i]
+		f := meta
+		if a.Summary != nil {
+			f = nil
 		}
-		m.judge.flow(&r.meta, r.fs, kind)
-	case recFlowSettle:
-		if m.judge != nil && r.fs.pending {
-			r.fs.pending = false
-			m.withName(&r.meta, r.fs)
-			m.judge.flow(&r.meta, r.fs, rules.KindFlowStart)
+		if m.alerts != nil {
+			m.alerts.Alert(a, f)
 		}
-	case recFlowEnd:
-		meta := &r.meta
-		m.withName(meta, r.fs)
-		if meta.NameSource != track.NameNone {
-			m.namedBy[meta.NameSource]++
-		}
-		if m.judge != nil && r.fs.pending {
-			r.fs.pending = false
-			m.judge.flow(meta, r.fs, rules.KindFlowStart)
-		}
-		if m.events != nil {
-			var place = &r.fs.place
-			if !r.fs.placed {
-				place = nil
-			}
-			m.events.Flow(meta, place)
-		}
-		if m.judge != nil {
-			m.judge.flowEnded(meta, r.fs)
-		}
-	case recDNS:
-		d := r.dns
-		if !d.response {
-			if m.judge != nil {
-				m.judge.dnsQuery(d, r.fs)
-			}
-			return
-		}
-		for _, a := range d.addrs {
-			m.names.Add(a.addr, d.qname, a.ttl, d.time)
-		}
-		for _, n := range d.echNames {
-			m.names.AddECHPublicName(n)
+		if m.report != nil {
+			m.report.Alert(a)
 		}
 	}
 }
 
-// hello decides, once a ClientHello has named the flow (or set its ECH
-// flag), what only the merger can: whether its ECH is real, and whether
-// it is DNS over HTTPS.
-//
-// Real and GREASE ECH are alike on the wire (Chrome sends GREASE ECH
-// with the true server_name), so the evidence is the name: a real ECH
-// hello carries the provider's public name, which egresswatch knows from
-// the ech parameter of a DNS HTTPS answer or from a short well-known list
-// (track.Names.IsECHPublicName). The public name is shared by every site
-// behind the provider and says nothing about which one the client meant,
-// so withName then prefers the passive DNS name for the destination: the
-// name the client resolved to reach this address.
-//
-// DoH shares port 443 with all HTTPS; it is told by its destination, a
-// resolver of the policy's encrypted-dns service (built in, extendable in
-// the policy), by name or address.
-func (m *merger) hello(meta *track.FlowMeta, fs *flowState) {
-	if meta.ECH && !fs.echHidden && (meta.NameSource == track.NameSNI || meta.NameSource == track.NameQUIC) &&
-		m.names.IsECHPublicName(meta.Name) {
-		fs.echHidden = true
-	}
-	if fs.blind == classify.BlindNone && meta.BlindSpot == classify.BlindNone && m.judge != nil &&
-		meta.Key.Dst.Port() == 443 {
-		name := meta.Name
-		if meta.NameSource == track.NameDNS {
-			name = "" // the worker's meta has no DNS name; keep the test to what the hello showed
-		}
-		if m.judge.policy.Load().Service(name, meta.Key.Dst.Addr(), fs.place.ASN) == encryptedDNSService {
-			fs.blind = classify.BlindDoH
-		}
+// flush closes the judge's suppression windows at the end of a run.
+func (m *merger) flush() {
+	if m.judge != nil {
+		m.emit(m.judge.Flush(), nil)
 	}
 }
 
-// encryptedDNSService is the built-in service of public DNS-over-HTTPS,
-// TLS and QUIC resolvers (rules/builtin_services.go).
-const encryptedDNSService = "encrypted-dns"
+func (fs *flowState) placement() *geo.Placement {
+	if !fs.placed {
+		return nil
+	}
+	return &fs.place
+}
 
-// withName gives an unnamed flow the name passive DNS had for it at its
-// start, and reports whether the flow has a name.
-func (m *merger) withName(meta *track.FlowMeta, fs *flowState) bool {
-	if fs.echHidden {
-		meta.NameHidden = true
-		if fs.dnsName != "" {
-			meta.Name, meta.NameSource = fs.dnsName, track.NameDNS
-		}
+// flowInput describes a flow, as meta names it, to the judge. The Input
+// is the merger's, reused by the next call.
+func (m *merger) flowInput(meta *track.FlowMeta, fs *flowState) *rules.Input {
+	m.in = rules.Input{
+		Time:       meta.Last,
+		First:      meta.First,
+		Src:        meta.Key.Src.Addr(),
+		Device:     meta.Device,
+		Dst:        meta.Key.Dst.Addr(),
+		DstPort:    meta.Key.Dst.Port(),
+		Transport:  meta.Key.Proto,
+		Name:       meta.Name,
+		NameSource: meta.NameSource,
+		Place:      fs.place,
 	}
-	if meta.BlindSpot == classify.BlindNone {
-		meta.BlindSpot = fs.blind
+	return &m.in
+}
+
+// dnsQueryInput describes a device's DNS question to the judge, like
+// flowInput.
+func (m *merger) dnsQueryInput(o *classify.Observation) *rules.Input {
+	p := o.Packet
+	m.in = rules.Input{
+		Time:       p.Time,
+		Src:        p.Key.Src.Addr(),
+		Device:     p.Sender,
+		Name:       o.DNS.QName,
+		NameSource: flow.NameDNS,
 	}
-	if meta.NameSource == track.NameNone && fs.dnsName != "" {
-		meta.Name, meta.NameSource = fs.dnsName, track.NameDNS
-	}
-	return meta.NameSource != track.NameNone
+	return &m.in
 }

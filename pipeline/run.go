@@ -5,14 +5,15 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"net/netip"
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/egresswatch/egresswatch/capture"
 	"github.com/egresswatch/egresswatch/classify"
+	"github.com/egresswatch/egresswatch/flow"
 	"github.com/egresswatch/egresswatch/internal/prefetch"
 	"github.com/egresswatch/egresswatch/output"
 	"github.com/egresswatch/egresswatch/report"
@@ -64,8 +65,6 @@ type Config struct {
 	// instead of when the output buffer fills: for live capture, where a
 	// SIEM tails the files (batches are cut on a quiet link).
 	FlushBatches bool
-
-	suppressKeys int // cap on open suppression windows (from Memory)
 }
 
 // DefaultMemory is the default Config.Memory.
@@ -84,26 +83,37 @@ const (
 	bytesPerSuppressKey = 320
 )
 
-// budget sizes the tables from cfg.Memory for n workers.
-func (cfg *Config) budget(n int) (flowsPerWorker int, reasmPerWorker int64, fragsPerWorker int) {
-	if cfg.Memory <= 0 {
-		cfg.Memory = DefaultMemory
-	}
+// sizes are the table caps a memory budget gives.
+type sizes struct {
+	flowsPerWorker int   // flow table entries
+	reasmPerWorker int64 // reassembly buffer bytes
+	fragsPerWorker int   // IP datagrams in reassembly
+	names          int   // passive DNS entries
+	suppressKeys   int   // open suppression windows
+}
+
+// budget sizes the tables from cfg.Memory (DefaultMemory when unset) for
+// n workers; caps set explicitly in cfg.Flows and cfg.Names win.
+func (cfg *Config) budget(n int) sizes {
 	m := cfg.Memory
-	flowsPerWorker = cfg.Flows.MaxFlows
-	if flowsPerWorker <= 0 {
-		flowsPerWorker = int(m * 20 / 100 / bytesPerFlow)
+	if m <= 0 {
+		m = DefaultMemory
 	}
-	flowsPerWorker = max(1, flowsPerWorker/n)
-	if cfg.Names.MaxEntries <= 0 {
-		cfg.Names.MaxEntries = int(m * 8 / 100 / bytesPerName)
+	s := sizes{
+		flowsPerWorker: cfg.Flows.MaxFlows,
+		names:          cfg.Names.MaxEntries,
+		suppressKeys:   int(m * 6 / 100 / bytesPerSuppressKey),
+		reasmPerWorker: m * 20 / 100 / int64(n),
+		fragsPerWorker: max(16, int(m*5/100/bytesPerFragDgm)/n),
 	}
-	if cfg.suppressKeys <= 0 {
-		cfg.suppressKeys = int(m * 6 / 100 / bytesPerSuppressKey)
+	if s.flowsPerWorker <= 0 {
+		s.flowsPerWorker = int(m * 20 / 100 / bytesPerFlow)
 	}
-	reasmPerWorker = m * 20 / 100 / int64(n)
-	fragsPerWorker = max(16, int(m*5/100/bytesPerFragDgm)/n)
-	return
+	s.flowsPerWorker = max(1, s.flowsPerWorker/n)
+	if s.names <= 0 {
+		s.names = int(m * 8 / 100 / bytesPerName)
+	}
+	return s
 }
 
 // Summary is what a run saw, for the end-of-run report on stderr.
@@ -114,7 +124,7 @@ type Summary struct {
 	Names   track.NameStats
 	NamedBy map[string]uint64 // flows named, by name source
 	Events  uint64
-	Judge   JudgeStats
+	Judge   rules.JudgeStats
 	Workers int
 }
 
@@ -124,9 +134,9 @@ type Engine struct {
 	snapshot Summary // published by the merger after every batch
 
 	cfg     Config
-	policy  atomic.Pointer[rules.Policy]
 	workers []*Worker
 	wstats  []workerStats // merger: each worker's counters as of the last batch
+	names   *track.Names
 	merger  merger
 	events  *output.Writer
 	alerts  *output.Writer
@@ -140,20 +150,28 @@ func New(cfg Config) *Engine {
 	if cfg.BatchFrames <= 0 {
 		cfg.BatchFrames = 4096
 	}
-	flows, reasm, frags := cfg.budget(cfg.Workers)
-	cfg.Flows.MaxFlows = flows
+	size := cfg.budget(cfg.Workers)
 	e := &Engine{cfg: cfg, wstats: make([]workerStats, cfg.Workers)}
 	if cfg.Events != nil {
 		e.events = output.NewWriter(cfg.Events)
 	}
-	if cfg.Alerts != nil {
-		e.alerts = output.NewWriter(cfg.Alerts)
-	}
-	e.merger = merger{names: track.NewNames(cfg.Names), events: e.events}
+	names := cfg.Names
+	names.MaxEntries = size.names
+	e.names = track.NewNames(names)
+	e.merger = merger{events: e.events, flows: map[uint64]*flowState{}}
+	var encryptedDNS func(string, netip.Addr, uint32) bool
 	if cfg.Policy != nil {
-		e.policy.Store(cfg.Policy)
-		e.merger.judge = newJudge(&e.policy, e.alerts, cfg.Report, cfg.suppressKeys)
+		if cfg.Alerts != nil {
+			e.alerts = output.NewWriter(cfg.Alerts)
+		}
+		e.merger.judge = rules.NewJudge(cfg.Policy, size.suppressKeys)
+		e.merger.alerts = e.alerts
+		if cfg.Report != nil {
+			e.merger.report = output.NewReport(cfg.Report)
+		}
+		encryptedDNS = e.merger.judge.IsEncryptedDNS
 	}
+	e.merger.namer = track.NewNamer(e.names, encryptedDNS)
 	for i := 0; i < cfg.Workers; i++ {
 		placer := cfg.Placer
 		if cfg.NewPlacer != nil {
@@ -161,30 +179,26 @@ func New(cfg Config) *Engine {
 		} else if cfg.Workers > 1 {
 			placer = lockedPlacer(cfg.Placer)
 		}
-		w := newWorker(&cfg, placer)
-		w.insp.Budget = reasm
-		w.dec.SetMaxFragDatagrams(frags)
+		w := newWorker(&cfg, placer, size.flowsPerWorker)
+		w.insp.Budget = size.reasmPerWorker
+		w.dec.SetMaxFragDatagrams(size.fragsPerWorker)
 		e.workers = append(e.workers, w)
 	}
 	return e
 }
 
 // SetPolicy replaces the policy for everything evaluated from now on. A
-// run that started without a policy keeps running without one.
+// run that started without a policy keeps running without one. It is
+// safe to call while Run runs.
 func (e *Engine) SetPolicy(p *rules.Policy) {
 	if p != nil && e.merger.judge != nil {
-		e.policy.Store(p)
+		e.merger.judge.SetPolicy(p)
 	}
 }
 
-// Run reads src to the end (or until ctx is done) and returns what it saw.
-// A *capture.FormatError ends the current file, not the run: the caller's
-// Source (capture.Multi) records it and goes on; Run returns only errors
-// that stop everything.
+// Run reads src to the end (or until ctx is done) and returns what it
+// saw: New(cfg).Run(ctx, src).
 func Run(ctx context.Context, src capture.Source, cfg Config) (Summary, error) {
-	if cfg.Workers <= 0 {
-		cfg.Workers = 1
-	}
 	return New(cfg).Run(ctx, src)
 }
 
@@ -201,14 +215,8 @@ type batch struct {
 	last   time.Time
 	first  uint64 // global number of frames[0]
 	final  bool   // flush every flow after the frames
-	out    []workerOut
+	out    []outbox
 	wg     sync.WaitGroup
-}
-
-type workerOut struct {
-	recs  []record
-	arena []byte
-	stats workerStats // the worker's counters after this batch
 }
 
 type workerStats struct {
@@ -217,13 +225,16 @@ type workerStats struct {
 	flows track.TableStats
 }
 
-// Run reads src to the end (or until ctx is done).
+// Run reads src to the end (or until ctx is done) and returns what it
+// saw. A *capture.FormatError ends the current file, not the run: the
+// caller's Source (capture.Multi) records it and goes on; Run returns only
+// errors that stop everything.
 func (e *Engine) Run(ctx context.Context, src capture.Source) (Summary, error) {
 	nw := len(e.workers)
 	pool := make(chan *batch, 4)
 	for i := 0; i < cap(pool); i++ {
 		pool <- &batch{
-			out:    make([]workerOut, nw),
+			out:    make([]outbox, nw),
 			frames: make([]capture.Frame, 0, e.cfg.BatchFrames),
 			clock:  make([]time.Time, 0, e.cfg.BatchFrames),
 			// A batch ends at batchBytes; one more frame of at most the
@@ -250,38 +261,30 @@ func (e *Engine) Run(ctx context.Context, src capture.Source) (Summary, error) {
 	mergeDone := make(chan struct{})
 	go func() {
 		defer close(mergeDone)
-		var recs []*record
+		var msgs []*message
 		for b := range toMerger {
 			b.wg.Wait()
-			recs = recs[:0]
+			msgs = msgs[:0]
 			for i := range b.out {
-				for k := range b.out[i].recs {
-					recs = append(recs, &b.out[i].recs[k])
+				for k := range b.out[i].msgs {
+					msgs = append(msgs, &b.out[i].msgs[k])
 				}
 			}
-			slices.SortFunc(recs, func(x, y *record) int {
-				if x.less(y) {
-					return -1
-				}
-				if y.less(x) {
-					return 1
-				}
-				return 0
-			})
-			for _, r := range recs {
-				e.merger.handle(r, b.out[r.worker].arena)
+			slices.SortFunc(msgs, func(x, y *message) int { return x.at.compare(&y.at) })
+			for _, msg := range msgs {
+				e.merger.handle(msg)
 			}
 			for i := range b.out {
 				e.wstats[i] = b.out[i].stats
+			}
+			if b.final {
+				e.merger.flush()
 			}
 			e.publish()
 			if e.cfg.FlushBatches {
 				e.flushOutputs()
 			}
 			if b.final {
-				if e.merger.judge != nil {
-					e.merger.judge.flush()
-				}
 				continue
 			}
 			pool <- b
@@ -362,7 +365,8 @@ func (e *Engine) dispatch(b *batch, toWorker []chan *batch, toMerger chan *batch
 // work runs one worker's share of a batch.
 func (e *Engine) work(w *Worker, id uint16, b *batch) {
 	defer b.wg.Done()
-	w.recs, w.arena = b.out[id].recs[:0], b.out[id].arena[:0]
+	w.out = &b.out[id]
+	w.out.reset()
 	w.handleFrames(b, id)
 	boundary := b.first + uint64(len(b.frames))
 	if !b.last.IsZero() {
@@ -371,11 +375,7 @@ func (e *Engine) work(w *Worker, id uint16, b *batch) {
 	if b.final {
 		w.flush(boundary)
 	}
-	for i := range w.recs {
-		w.recs[i].worker = id
-	}
-	b.out[id].recs, b.out[id].arena = w.recs, w.arena
-	b.out[id].stats = workerStats{w.dec.Stats, w.insp.Stats, w.flows.Stats}
+	w.out.stats = workerStats{w.dec.Stats, w.insp.Stats, w.flows.Stats}
 }
 
 // handleFrames runs the frames of shard id in b through w. The reader
@@ -419,7 +419,7 @@ func (e *Engine) publish() {
 }
 
 func (e *Engine) collect() Summary {
-	s := Summary{NamedBy: map[string]uint64{}, Workers: len(e.workers), Names: e.merger.names.Stats()}
+	s := Summary{NamedBy: map[string]uint64{}, Workers: len(e.workers), Names: e.names.Stats()}
 	for i := range e.wstats {
 		w := &e.wstats[i]
 		s.Decode.Add(&w.dec)
@@ -431,13 +431,11 @@ func (e *Engine) collect() Summary {
 	}
 	for i, n := range e.merger.namedBy {
 		if n > 0 {
-			s.NamedBy[track.NameSource(i).String()] = n
+			s.NamedBy[flow.NameSource(i).String()] = n
 		}
 	}
 	if j := e.merger.judge; j != nil {
-		s.Judge = j.stats
-		s.Judge.SuppressWindows, s.Judge.SuppressEvicted = j.supp.Len(), j.supp.Evicted()
-		s.Judge.ByRule = maps.Clone(j.stats.ByRule)
+		s.Judge = j.Stats()
 	}
 	if e.events != nil {
 		s.Events = e.events.Count()

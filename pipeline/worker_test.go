@@ -45,7 +45,7 @@ func knownFlow(tb testing.TB, events *bytes.Buffer) (*Worker, []capture.Frame) {
 	if events != nil {
 		cfg.Events = events
 	}
-	w := newWorker(&cfg, nil)
+	w := newWorker(&cfg, nil, cfg.budget(1).flowsPerWorker)
 	c := netip.MustParseAddrPort("192.0.2.10:49152")
 	s := netip.MustParseAddrPort("203.0.113.7:443")
 	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
@@ -84,12 +84,12 @@ func TestWorkerBulkAllocs(t *testing.T) {
 	}
 	// The bulk frames were accounted to the one flow: AllocsPerRun calls
 	// the function runs+1 times.
-	w.recs = w.recs[:0]
+	w.out.reset()
 	w.flush(6)
-	var ends []record
-	for _, r := range w.recs {
-		if r.kind == recFlowEnd {
-			ends = append(ends, r)
+	var ends []message
+	for _, m := range w.out.msgs {
+		if m.step == stepEnd {
+			ends = append(ends, m)
 		}
 	}
 	if len(ends) != 1 {
@@ -159,10 +159,10 @@ func BenchmarkWorkerMix(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		w := newWorker(&cfg, nil)
+		w := newWorker(&cfg, nil, cfg.budget(1).flowsPerWorker)
 		b.StartTimer()
 		for _, bt := range batches {
-			w.recs, w.arena = w.recs[:0], w.arena[:0]
+			w.out.reset()
 			w.handleFrames(bt, 0)
 			w.advance(bt.last, bt.first+uint64(len(bt.frames)))
 		}

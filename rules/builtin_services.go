@@ -1,5 +1,9 @@
 package rules
 
+// encryptedDNSService is the built-in service of public DNS-over-HTTPS,
+// TLS and QUIC resolvers (see Policy.IsEncryptedDNS).
+const encryptedDNSService = "encrypted-dns"
+
 // builtinService is a catalogue entry every policy knows. The lists were
 // written by hand from public knowledge (the operators' own sites and apps,
 // public DNS, and the RIR/whois records of the ASNs); coverage against the
@@ -81,7 +85,7 @@ func builtinServices() []builtinService {
 			asns:    []uint32{396986, 138699, 11983, 150436, 137718},
 		},
 		{
-			name: "encrypted-dns",
+			name: encryptedDNSService,
 			source: "public DNS-over-HTTPS/TLS/QUIC resolvers from their operators' documentation " +
 				"(Google, Cloudflare, Quad9, OpenDNS, NextDNS, AdGuard, CleanBrowsing, Mullvad, Control D, DNS.SB, AliDNS, DNSPod, DNS0.EU)",
 			domains: []string{

@@ -3,6 +3,8 @@ package rules
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/egresswatch/egresswatch/flow"
 )
 
 // IsInternal reports whether a is one of the policy's internal prefixes, or
@@ -26,7 +28,7 @@ func (p *Policy) IsInternal(a netip.Addr) bool {
 }
 
 // groupSet computes the groups a device is in.
-func (p *Policy) groupSet(src netip.Addr, mac [6]byte, hasMAC bool, vlans []uint16, out *bitset) {
+func (p *Policy) groupSet(src netip.Addr, dev *flow.Device, out *bitset) {
 	if src.IsValid() {
 		src = src.Unmap()
 		for _, g := range p.groupCIDRs {
@@ -36,14 +38,15 @@ func (p *Policy) groupSet(src netip.Addr, mac [6]byte, hasMAC bool, vlans []uint
 		}
 	}
 	if len(p.groupVLAN) > 0 {
-		for _, v := range vlans {
+		for _, v := range dev.VLANs() {
 			if b, ok := p.groupVLAN[v&0x0fff]; ok {
 				out.or(&b)
 			}
 		}
 	}
-	if hasMAC {
-		if b, ok := p.groupMAC[mac]; ok {
+	if dev.HasMAC {
+		mac := &dev.MAC
+		if b, ok := p.groupMAC[*mac]; ok {
 			out.or(&b)
 		}
 		if b, ok := p.groupOUI[[3]byte{mac[0], mac[1], mac[2]}]; ok {
@@ -52,11 +55,11 @@ func (p *Policy) groupSet(src netip.Addr, mac [6]byte, hasMAC bool, vlans []uint
 	}
 }
 
-// Groups appends to dst the names of the groups the device is in, in file
-// order.
-func (p *Policy) Groups(src netip.Addr, mac [6]byte, hasMAC bool, vlans []uint16, dst []string) []string {
+// Groups appends to dst the names of the groups the device at address src
+// is in, in file order.
+func (p *Policy) Groups(src netip.Addr, dev *flow.Device, dst []string) []string {
 	var b bitset
-	p.groupSet(src, mac, hasMAC, vlans, &b)
+	p.groupSet(src, dev, &b)
 	for i, g := range p.groups {
 		if b.has(i) {
 			dst = append(dst, g.Name)
@@ -76,6 +79,14 @@ func (p *Policy) Service(name string, dst netip.Addr, asn uint32) string {
 	return p.firstService(&b)
 }
 
+// IsEncryptedDNS reports whether the destination is a public DNS
+// resolver reached over HTTPS, TLS or QUIC: whether its service, as
+// Service finds it, is the built-in encrypted-dns service (which a policy
+// may extend).
+func (p *Policy) IsEncryptedDNS(name string, dst netip.Addr, asn uint32) bool {
+	return p.Service(name, dst, asn) == encryptedDNSService
+}
+
 func (p *Policy) firstService(b *bitset) string {
 	if b.empty() {
 		return ""
@@ -93,7 +104,7 @@ func (p *Policy) firstService(b *bitset) string {
 // rule fires.
 func (p *Policy) Evaluate(in *Input, dst []Match) []Match {
 	var groups bitset
-	p.groupSet(in.Src, in.SrcMAC, in.HasMAC, in.VLANs, &groups)
+	p.groupSet(in.Src, &in.Device, &groups)
 	if groups.empty() {
 		return dst
 	}
@@ -239,4 +250,25 @@ func (p *Policy) matchedGroups(a, b *bitset) []string {
 		}
 	}
 	return out
+}
+
+// Egress is what a report counts of a flow: whether it leaves the
+// network at all, the groups of its source device and the service it
+// reaches.
+type Egress struct {
+	Internal bool     // the destination is internal: not egress
+	Groups   []string // the source device's groups, in file order
+	Service  string   // the destination's first service ("" if none)
+}
+
+// Egress describes the flow in (its source, device, destination, name and
+// placement).
+func (p *Policy) Egress(in *Input) Egress {
+	if p.IsInternal(in.Dst) {
+		return Egress{Internal: true}
+	}
+	return Egress{
+		Groups:  p.Groups(in.Src, &in.Device, nil),
+		Service: p.Service(in.Name, in.Dst, in.Place.ASN),
+	}
 }

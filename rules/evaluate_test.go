@@ -106,21 +106,21 @@ func TestEvaluate(t *testing.T) {
 		{"non-member device",
 			Input{Src: other, Dst: usAddr, Name: "www.tiktok.com", Place: inCN}, nil},
 		{"gov by VLAN (inner tag)",
-			Input{Src: other, VLANs: []uint16{300, 120}, Dst: usAddr, Place: inCN},
+			Input{Src: other, Device: flow.Device{VLAN: [2]uint16{300, 120}, NVLAN: 2}, Dst: usAddr, Place: inCN},
 			[]want{{rule: "gov-outside-approved", sev: SeverityMedium, groups: "government"}}},
 		{"VLAN tag with priority bits",
-			Input{Src: other, VLANs: []uint16{0x2000 | 120}, Dst: usAddr, Place: inCN},
+			Input{Src: other, Device: flow.Device{VLAN: [2]uint16{0x2000 | 120}, NVLAN: 1}, Dst: usAddr, Place: inCN},
 			[]want{{rule: "gov-outside-approved", sev: SeverityMedium, groups: "government"}}},
 		{"gov by OUI",
-			Input{Src: other, SrcMAC: [6]byte{0x00, 0x1b, 0x63, 1, 2, 3}, HasMAC: true, Dst: usAddr, Place: inCN},
+			Input{Src: other, Device: flow.Device{MAC: [6]byte{0x00, 0x1b, 0x63, 1, 2, 3}, HasMAC: true}, Dst: usAddr, Place: inCN},
 			[]want{{rule: "gov-outside-approved", sev: SeverityMedium, groups: "government"}}},
 		{"OUI ignored without HasMAC",
-			Input{Src: other, SrcMAC: [6]byte{0x00, 0x1b, 0x63, 1, 2, 3}, Dst: usAddr, Place: inCN}, nil},
+			Input{Src: other, Device: flow.Device{MAC: [6]byte{0x00, 0x1b, 0x63, 1, 2, 3}}, Dst: usAddr, Place: inCN}, nil},
 		{"phone by full MAC to TikTok by SNI",
-			Input{Src: other, SrcMAC: [6]byte{0xac, 0xde, 0x48, 0, 0x11, 0x22}, HasMAC: true, Dst: usAddr, Name: "vcs-va.tiktokv.com", NameSource: "sni", Place: inGB},
+			Input{Src: other, Device: flow.Device{MAC: [6]byte{0xac, 0xde, 0x48, 0, 0x11, 0x22}, HasMAC: true}, Dst: usAddr, Name: "vcs-va.tiktokv.com", NameSource: flow.NameSNI, Place: inGB},
 			[]want{{rule: "gov-sensitive-app", service: "tiktok", sev: SeverityHigh, groups: "phones"}}},
 		{"other MAC in same OUI is not the phone",
-			Input{Src: other, SrcMAC: [6]byte{0xac, 0xde, 0x48, 0, 0x11, 0x23}, HasMAC: true, Dst: usAddr, Name: "vcs-va.tiktokv.com", Place: inGB}, nil},
+			Input{Src: other, Device: flow.Device{MAC: [6]byte{0xac, 0xde, 0x48, 0, 0x11, 0x23}, HasMAC: true}, Dst: usAddr, Name: "vcs-va.tiktokv.com", Place: inGB}, nil},
 		{"gov to TikTok in US: both rules",
 			Input{Src: gov, Dst: usAddr, Name: "WWW.TikTok.com.", Place: inUS},
 			[]want{{rule: "gov-sensitive-app", service: "tiktok", sev: SeverityHigh, groups: "government"},
@@ -168,7 +168,7 @@ func TestEvaluate(t *testing.T) {
 			Input{Src: strict, Dst: usAddr, Place: geo.Placement{ASN: 64500, Indeterminate: true}},
 			[]want{{rule: "strict-saas", service: "corp-saas", sev: SeverityCritical, ind: true, groups: "strict"}}},
 		{"DNS query for TikTok name: DNS-only warning, any rules skip",
-			Input{Kind: KindDNSQuery, Src: gov, Name: "www.tiktok.com", NameSource: "dns"},
+			Input{Kind: KindDNSQuery, Src: gov, Name: "www.tiktok.com", NameSource: flow.NameDNS},
 			[]want{{rule: "gov-sensitive-app", service: "tiktok", sev: SeverityMedium, dnsOnly: true, groups: "government"}}},
 		{"DNS query for an ordinary name",
 			Input{Kind: KindDNSQuery, Src: gov, Name: "www.example.com"}, nil},
@@ -226,7 +226,7 @@ func TestMessage(t *testing.T) {
 
 func TestGroupsAndService(t *testing.T) {
 	p := mustParse(t, evalPolicy)
-	got := p.Groups(gov, [6]byte{0xac, 0xde, 0x48, 0, 0x11, 0x22}, true, []uint16{120}, nil)
+	got := p.Groups(gov, &flow.Device{MAC: [6]byte{0xac, 0xde, 0x48, 0, 0x11, 0x22}, HasMAC: true, VLAN: [2]uint16{120}, NVLAN: 1}, nil)
 	if strings.Join(got, ",") != "government,phones" {
 		t.Errorf("Groups = %v", got)
 	}
@@ -308,7 +308,7 @@ func TestIsInternal(t *testing.T) {
 func TestEvaluateAllocs(t *testing.T) {
 	p := Default()
 	miss := Input{Kind: KindFlowNamed, Src: netip.MustParseAddr("192.168.1.10"), Dst: usAddr,
-		Name: "WWW.Example.co.uk", Place: inGB, VLANs: []uint16{10}}
+		Name: "WWW.Example.co.uk", Place: inGB, Device: flow.Device{VLAN: [2]uint16{10}, NVLAN: 1}}
 	notMember := Input{Src: netip.MustParseAddr("8.8.4.4"), Dst: usAddr, Name: "www.tiktok.com", Place: inCN}
 	buf := make([]Match, 0, 4)
 	for name, in := range map[string]*Input{"no rule fires": &miss, "source in no group": &notMember} {

@@ -118,17 +118,18 @@ func (k Kind) String() string {
 // Input is one thing to evaluate. The pointer passed to Evaluate is only
 // read, and not kept.
 type Input struct {
-	Kind       Kind
-	Time       time.Time // packet time
+	Kind Kind
+	Time time.Time // packet time
+	// First is when the flow began (the alert's evidence.first_seen); zero
+	// for a DNS question, whose evidence starts at Time.
+	First      time.Time
 	Src        netip.Addr
-	SrcMAC     [6]byte
-	HasMAC     bool
-	VLANs      []uint16   // outer first (802.1ad S-tag, then C-tag)
-	Dst        netip.Addr // invalid for KindDNSQuery when there is no answer
+	Device     flow.Device // the source device's MAC and VLAN tags
+	Dst        netip.Addr  // invalid for KindDNSQuery when there is no answer
 	DstPort    uint16
 	Transport  flow.Proto
 	Name       string // best name for the destination (lower-case, no trailing dot)
-	NameSource string // "sni", "http", "quic", "dns", ""
+	NameSource flow.NameSource
 	Place      geo.Placement
 }
 

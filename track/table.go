@@ -11,21 +11,6 @@ import (
 	"github.com/egresswatch/egresswatch/flow"
 )
 
-// NameSource says how a flow's destination name is known.
-type NameSource uint8
-
-const (
-	NameNone NameSource = iota // zero value: unnamed
-	NameDNS                    // from the passive DNS cache
-	NameHTTP                   // HTTP Host header
-	NameSNI                    // TLS ClientHello server_name
-	NameQUIC                   // QUIC ClientHello server_name
-)
-
-var nameSources = [...]string{"", "dns", "http", "sni", "quic"}
-
-func (s NameSource) String() string { return nameSources[s] }
-
 // FlowMeta is what is known about a flow apart from its reassembly
 // state: a plain value, so the pipeline can hand a copy to another
 // goroutine.
@@ -37,15 +22,18 @@ type FlowMeta struct {
 	Last, First time.Time
 	FirstSeq    uint64 // frame number of the first packet
 	Path        string // file of the first packet
+	// ID is the caller's number for the flow, unique within a run; the
+	// table keeps it. The pipeline numbers a flow by the run-wide number
+	// of its first frame.
+	ID uint64
 
-	SrcMAC [6]byte // initiator's MAC, when the link layer has one
-	HasMAC bool
-	VLAN   [2]uint16
-	NVLAN  uint8
+	// Device is the initiator's link-layer identity: its MAC (from the
+	// initiator's packets) and the VLAN tags of the flow's first packet.
+	Device flow.Device
 	Tunnel classify.Tunnel
 
 	Name       string
-	NameSource NameSource
+	NameSource flow.NameSource
 	// ECH: a ClientHello of the flow carried an outer
 	// encrypted_client_hello extension, so Name (from its server_name)
 	// may be an ECH public name rather than the name the client meant.
@@ -74,17 +62,26 @@ type Flow struct {
 	seen    time.Time
 	closing bool // FIN or RST seen
 	class   uint8
-	// Mark is free for the pipeline, like User, for a flag it tests on
-	// every packet without reaching into User.
-	Mark uint8
+	settled bool // Settle has reported the flow
 
 	FlowMeta
 
 	Stream classify.Stream // application-layer reassembly state
+}
 
-	// User is free for the pipeline (rule state, placement) and is kept
-	// with the flow until it ends.
-	User any
+// Settle reports, once in the flow's life, that nothing more is likely
+// to name it: its stream has nothing left to inspect, or it has carried
+// after packets (both directions) without a name. The policy judges an
+// unnamed flow then rather than waiting for a name that will not come.
+func (f *Flow) Settle(after uint64) bool {
+	if f.settled {
+		return false
+	}
+	if f.Stream.Done() || f.Packets[0]+f.Packets[1] >= after {
+		f.settled = true
+		return true
+	}
+	return false
 }
 
 // TableOptions bound a Table.
@@ -211,11 +208,10 @@ func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) 
 		f = t.alloc()
 		f.Key = orient(p)
 		f.First, f.FirstSeq, f.Path = p.Time, p.Seq, p.Path
-		fromInit := f.Key.Src == p.Key.Src
-		if fromInit && p.HasMAC {
-			f.SrcMAC, f.HasMAC = p.SrcMAC, true
+		if f.Key.Src == p.Key.Src && p.Sender.HasMAC {
+			f.Device.MAC, f.Device.HasMAC = p.Sender.MAC, true
 		}
-		f.VLAN, f.NVLAN, f.Tunnel = p.VLAN, p.NVLAN, p.Tunnel
+		f.Device.VLAN, f.Device.NVLAN, f.Tunnel = p.Sender.VLAN, p.Sender.NVLAN, p.Tunnel
 		f.class = classOf(f.Key.Proto)
 		f.enext, f.eprev = t.embryo.enext, &t.embryo
 		t.embryo.enext.eprev = f
@@ -233,8 +229,8 @@ func (t *Table) Lookup(p *classify.Packet) (f *Flow, fromInitiator, isNew bool) 
 	d := 1
 	if fromInitiator {
 		d = 0
-		if !f.HasMAC && p.HasMAC {
-			f.SrcMAC, f.HasMAC = p.SrcMAC, true
+		if !f.Device.HasMAC && p.Sender.HasMAC {
+			f.Device.MAC, f.Device.HasMAC = p.Sender.MAC, true
 		}
 	}
 	f.Packets[d] += uint64(max(1, p.Frames))

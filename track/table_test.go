@@ -150,21 +150,21 @@ func TestFirstPacketMetadata(t *testing.T) {
 	// Server speaks first (mid-stream): its MAC must not become the
 	// initiator's MAC; the client's packet fills it in later.
 	p := pkt(flow.TCP, "1.1.1.1:443", "10.0.0.1:50000", classify.FlagACK, t0, 60)
-	p.SrcMAC, p.HasMAC = srvMAC, true
+	p.Sender.MAC, p.Sender.HasMAC = srvMAC, true
 	p.Seq, p.Path = 7, "a.pcap"
-	p.VLAN, p.NVLAN = [2]uint16{100, 200}, 2
+	p.Sender.VLAN, p.Sender.NVLAN = [2]uint16{100, 200}, 2
 	f, _, _ := tab.Lookup(p)
-	if f.HasMAC {
-		t.Errorf("responder's MAC taken as initiator's: %x", f.SrcMAC)
+	if f.Device.HasMAC {
+		t.Errorf("responder's MAC taken as initiator's: %x", f.Device.MAC)
 	}
-	if f.FirstSeq != 7 || f.Path != "a.pcap" || f.NVLAN != 2 || f.VLAN != [2]uint16{100, 200} {
-		t.Errorf("FirstSeq=%d Path=%q VLAN=%v/%d", f.FirstSeq, f.Path, f.VLAN, f.NVLAN)
+	if f.FirstSeq != 7 || f.Path != "a.pcap" || f.Device.NVLAN != 2 || f.Device.VLAN != [2]uint16{100, 200} {
+		t.Errorf("FirstSeq=%d Path=%q VLAN=%v/%d", f.FirstSeq, f.Path, f.Device.VLAN, f.Device.NVLAN)
 	}
 	q := pkt(flow.TCP, "10.0.0.1:50000", "1.1.1.1:443", classify.FlagACK, t0.Add(time.Millisecond), 60)
-	q.SrcMAC, q.HasMAC = mac, true
+	q.Sender.MAC, q.Sender.HasMAC = mac, true
 	tab.Lookup(q)
-	if !f.HasMAC || f.SrcMAC != mac {
-		t.Errorf("SrcMAC=%x HasMAC=%v, want %x", f.SrcMAC, f.HasMAC, mac)
+	if !f.Device.HasMAC || f.Device.MAC != mac {
+		t.Errorf("SrcMAC=%x HasMAC=%v, want %x", f.Device.MAC, f.Device.HasMAC, mac)
 	}
 }
 
