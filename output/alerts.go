@@ -1,7 +1,6 @@
 package output
 
 import (
-
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/rules"
 	"github.com/egresswatch/egresswatch/track"
