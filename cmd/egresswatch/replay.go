@@ -56,12 +56,10 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	var fileErrs, skipped int
 	src, err := capture.OpenAll(fs.Args(), capture.WithErrorHandler(func(err error) {
-		if errors.Is(err, capture.ErrNotCapture) {
-			path, _, _ := strings.Cut(err.Error(), ": ")
-			if !named[path] {
-				skipped++
-				return
-			}
+		var fe *capture.FileError
+		if errors.As(err, &fe) && errors.Is(fe.Err, capture.ErrNotCapture) && !named[fe.Path] {
+			skipped++
+			return
 		}
 		fileErrs++
 		fmt.Fprintf(stderr, "%v\n", err)
