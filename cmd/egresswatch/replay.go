@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"sort"
 	"strings"
 	"time"
 
@@ -242,36 +241,11 @@ func writeReport(rep *report.Builder, path, format string) error {
 	return f.Close()
 }
 
+// printSummary writes the end-of-run summary: files and packets, then the
+// counters' lines (pipeline/counters.go declares them).
 func printSummary(w io.Writer, s pipeline.Summary, files, fileErrs int, took time.Duration) {
-	d, in := s.Decode, s.Inspect
-	var named []string
-	keys := make([]string, 0, len(s.NamedBy))
-	for k := range s.NamedBy {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var namedTotal uint64
-	for _, k := range keys {
-		named = append(named, fmt.Sprintf("%s %d", k, s.NamedBy[k]))
-		namedTotal += s.NamedBy[k]
-	}
+	f := s.Decode.Frames
 	fmt.Fprintf(w, "egresswatch: %d file(s), %d with errors; %d packets in %.2fs (%.0f packets/s)\n",
-		files, fileErrs, d.Frames, took.Seconds(), float64(d.Frames)/max(took.Seconds(), 1e-9))
-	fmt.Fprintf(w, "  flows %d (named %d: %s); evicted %d, expired %d\n",
-		s.Flows.Flows, namedTotal, strings.Join(named, ", "), s.Flows.Evicted, s.Flows.Expired)
-	fmt.Fprintf(w, "  dns messages %d, tls hellos %d, quic hellos %d, http requests %d; events written %d\n",
-		in.DNSMessages, in.TLSHellos, in.QUICHellos, in.HTTPRequests, s.Events)
-	fmt.Fprintf(w, "  decode: malformed %d, unknown link type %d, non-IP %d, tunnelled %d, IP fragments %d (reassembled %d, dropped %d)\n",
-		d.Malformed, d.UnknownLink, d.NonIP, d.Tunnelled, d.Fragments, d.Reassembled, d.FragEvicted)
-	if j := s.Judge; j.Evaluations > 0 {
-		rulesSeen := make([]string, 0, len(j.ByRule))
-		for r, n := range j.ByRule {
-			rulesSeen = append(rulesSeen, fmt.Sprintf("%s %d", r, n))
-		}
-		sort.Strings(rulesSeen)
-		fmt.Fprintf(w, "  policy: %d evaluations, %d alerts written, %d suppressed (%s); suppression windows open %d (evicted %d)\n",
-			j.Evaluations, j.Alerts, j.Suppressed, strings.Join(rulesSeen, ", "), j.SuppressWindows, j.SuppressEvicted)
-	}
-	fmt.Fprintf(w, "  streams: malformed dns %d, malformed tls %d, buffer overflows %d, out-of-order dropped %d, over memory budget %d; passive dns %d entries (evicted %d)\n",
-		in.DNSMalformed, in.TLSMalformed, in.StreamOverflow, in.OOODropped, in.BudgetRefused, s.Names.Entries, s.Names.Evicted)
+		files, fileErrs, f, took.Seconds(), float64(f)/max(took.Seconds(), 1e-9))
+	_ = s.WriteText(w) // stderr: nowhere to report a failure
 }
