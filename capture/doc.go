@@ -28,7 +28,8 @@
 // block overhead: a record that claims a larger length is a *FormatError,
 // never a large allocation.
 //
-// Errors: a file that is not a capture wraps ErrNotCapture; a damaged file
-// yields *FormatError with the byte offset (in the uncompressed stream) of
-// the bad record or block. Callers use errors.Is and errors.As.
+// Errors: a file that is not a capture is a *FileError (with its Path)
+// wrapping ErrNotCapture; a damaged file yields *FormatError with the byte
+// offset (in the uncompressed stream) of the bad record or block. Callers
+// use errors.Is and errors.As, never the text.
 package capture

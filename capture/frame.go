@@ -48,6 +48,17 @@ func (e *FormatError) Error() string {
 
 func (e *FormatError) Unwrap() error { return e.Err }
 
+// FileError reports a file that cannot be read as a capture at all; Err
+// is ErrNotCapture when it is neither pcap nor pcapng.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
+
+func (e *FileError) Unwrap() error { return e.Err }
+
 // ErrTimeout is returned by a live Source's Next when no packet arrived
 // within its poll interval. It is not an end: call Next again. It lets a
 // reader hand out what it has gathered on a quiet link.

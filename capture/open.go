@@ -13,8 +13,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// ErrNotCapture is wrapped by the error of a file that is neither pcap nor
-// pcapng (after decompression).
+// ErrNotCapture is wrapped, in a *FileError naming the file, by the error
+// of a file that is neither pcap nor pcapng (after decompression).
 var ErrNotCapture = errors.New("not a capture file (pcap or pcapng)")
 
 // DefaultMaxPacket is the largest packet record a reader accepts unless
@@ -56,7 +56,7 @@ func WithErrorHandler(fn func(error)) Option { return func(o *options) { o.onErr
 
 // OpenFile opens one capture file, or standard input when path is "-".
 // The format (pcap, pcapng, gzip- or zstd-compressed) comes from the magic
-// number. A file that is not a capture gives an error wrapping
+// number. A file that is not a capture gives a *FileError wrapping
 // ErrNotCapture; a damaged header gives a *FormatError.
 func OpenFile(path string, opts ...Option) (Source, error) {
 	r, err := openFile(path, buildOptions(opts))

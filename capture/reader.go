@@ -73,7 +73,7 @@ func (r *reader) start() error {
 		if r.s.err != nil && r.s.err != io.EOF {
 			return &FormatError{Path: r.path, Err: fmt.Errorf("read: %w", r.s.err)}
 		}
-		return fmt.Errorf("%s: %w", r.path, ErrNotCapture)
+		return &FileError{Path: r.path, Err: ErrNotCapture}
 	}
 	m := r.s.peek(4)
 	le, be := binary.LittleEndian.Uint32(m), binary.BigEndian.Uint32(m)
@@ -88,7 +88,7 @@ func (r *reader) start() error {
 	case le == magicModified || be == magicModified:
 		r.be = be == magicModified
 	default:
-		return fmt.Errorf("%s: %w", r.path, ErrNotCapture)
+		return &FileError{Path: r.path, Err: ErrNotCapture}
 	}
 	r.format = formatPcap
 	return r.readPcapHeader()

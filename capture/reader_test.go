@@ -534,8 +534,10 @@ func TestOpenFile(t *testing.T) {
 	}
 	notCap := filepath.Join(dir, "notes.pcap")
 	os.WriteFile(notCap, []byte("just some notes\n"), 0o644)
-	if _, err := OpenFile(notCap); !errors.Is(err, ErrNotCapture) || err.Error() != notCap+": not a capture file (pcap or pcapng)" {
-		t.Errorf("not a capture: %v", err)
+	_, err = OpenFile(notCap)
+	var fe *FileError
+	if !errors.Is(err, ErrNotCapture) || !errors.As(err, &fe) || fe.Path != notCap || err.Error() != notCap+": not a capture file (pcap or pcapng)" {
+		t.Errorf("not a capture: %v, want a *FileError for %s", err, notCap)
 	}
 }
 

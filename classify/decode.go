@@ -12,7 +12,9 @@ import (
 )
 
 // DecodeStats counts what the decoder saw. A worker owns its Decoder, so
-// the counters are plain integers; the pipeline sums them.
+// the counters are plain integers; the pipeline sums them. A new counter
+// also gets a row in pipeline's counter table (pipeline/counters.go),
+// which exports, prints and sums it.
 type DecodeStats struct {
 	Frames        uint64
 	L4            uint64
@@ -375,21 +377,6 @@ func tcpFlags(t *layers.TCP) uint8 {
 		f |= FlagACK
 	}
 	return f
-}
-
-// Add adds o's counts to s (summing workers).
-func (s *DecodeStats) Add(o *DecodeStats) {
-	s.Frames += o.Frames
-	s.L4 += o.L4
-	s.Malformed += o.Malformed
-	s.NonIP += o.NonIP
-	s.UnknownLink += o.UnknownLink
-	s.Fragments += o.Fragments
-	s.Reassembled += o.Reassembled
-	s.FragEvicted += o.FragEvicted
-	s.Tunnelled += o.Tunnelled
-	s.TooDeep += o.TooDeep
-	s.UnknownTunnel += o.UnknownTunnel
 }
 
 // SetMaxFragDatagrams changes the cap on IP datagrams held for reassembly.

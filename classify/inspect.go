@@ -16,6 +16,7 @@ const (
 )
 
 // InspectStats counts what the Inspector recognised and what it gave up on.
+// Like DecodeStats, each counter has a row in pipeline/counters.go.
 type InspectStats struct {
 	DNSMessages    uint64
 	DNSMalformed   uint64
@@ -472,19 +473,4 @@ func recordsSpan(b []byte, msgLen int) int {
 		return 0 // another handshake message shares the last record
 	}
 	return off
-}
-
-// Add adds o's counts to s (summing workers).
-func (s *InspectStats) Add(o *InspectStats) {
-	s.DNSMessages += o.DNSMessages
-	s.DNSMalformed += o.DNSMalformed
-	s.DNSPartial += o.DNSPartial
-	s.TLSHellos += o.TLSHellos
-	s.TLSMalformed += o.TLSMalformed
-	s.HTTPRequests += o.HTTPRequests
-	s.QUICHellos += o.QUICHellos
-	s.QUICUndecrypt += o.QUICUndecrypt
-	s.StreamOverflow += o.StreamOverflow
-	s.OOODropped += o.OOODropped
-	s.BudgetRefused += o.BudgetRefused
 }

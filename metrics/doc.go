@@ -5,7 +5,9 @@
 // that read the run's state (pipeline.Engine.Snapshot, the capture rings'
 // kernel statistics, the reload counters), and Handler serves it from its
 // own registry. Every scrape reads fresh values; the collector keeps no
-// copies of its own. Metric names start with egresswatch_.
+// copies of its own. Metric names start with egresswatch_. The run's
+// counters are the rows of pipeline.Counters: a counter declared there is
+// exported without a change here.
 //
 //	c := metrics.New(metrics.Sources{Summary: eng.Snapshot, Rings: ringStats, Reloads: &reloads})
 //	http.Handle("/metrics", c.Handler())

@@ -3,7 +3,6 @@ package metrics
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -47,22 +46,19 @@ type Sources struct {
 	Reloads *Reloads
 }
 
-// Collector turns Sources into Prometheus metrics at every scrape.
+// Collector turns Sources into Prometheus metrics at every scrape. The
+// run's counters come from pipeline.Counters: a counter declared there is
+// exported here without a change.
 type Collector struct {
 	src Sources
 	reg *prometheus.Registry
 
-	packets, l4, events                  *prometheus.Desc
-	decodeErrors, fragments, tunnelled   *prometheus.Desc
-	messages, streamDrops                *prometheus.Desc
-	flows, flowsActive, expired, evicted *prometheus.Desc
-	names, dnsEntries, dnsEvicted        *prometheus.Desc
-	dnsLookups                           *prometheus.Desc
-	alerts, alertsWritten, suppressed    *prometheus.Desc
-	evaluations                          *prometheus.Desc
-	suppressWindows, suppressEvicted     *prometheus.Desc
-	kPackets, kDrops, kFreezes           *prometheus.Desc
-	reloads, lastReload, workers         *prometheus.Desc
+	counters []pipeline.Counter
+	descs    []*prometheus.Desc // per counter; rows of one metric share one
+	all      []*prometheus.Desc // each metric once
+
+	kPackets, kDrops, kFreezes *prometheus.Desc
+	reloads, lastReload        *prometheus.Desc
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -73,36 +69,32 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 // collectors, in a registry of its own.
 func New(src Sources) *Collector {
 	c := &Collector{
-		src:             src,
-		packets:         desc("packets_total", "Frames read from the capture."),
-		l4:              desc("packets_l4_total", "Frames decoded down to TCP, UDP or another transport."),
-		events:          desc("events_total", "ECS events written."),
-		decodeErrors:    desc("decode_errors_total", "Frames that could not be decoded, by reason.", "reason"),
-		fragments:       desc("ip_fragments_total", "IP fragments, by outcome.", "outcome"),
-		tunnelled:       desc("tunnelled_packets_total", "Packets decapsulated from a tunnel (GRE, VXLAN, Geneve, ERSPAN, ...)."),
-		messages:        desc("messages_total", "Application messages parsed, by protocol.", "protocol"),
-		streamDrops:     desc("stream_drops_total", "TCP first-flight data given up, by reason.", "reason"),
-		flows:           desc("flows_total", "Flows created."),
-		flowsActive:     desc("flows_active", "Flows in the flow tables."),
-		expired:         desc("flows_expired_total", "Flows ended by idle timeout."),
-		evicted:         desc("flow_evictions_total", "Flows ended early because a flow table was full."),
-		names:           desc("names_total", "Flows named, by name source (sni, quic, http, dns).", "source"),
-		dnsEntries:      desc("passive_dns_entries", "Entries in the passive DNS cache."),
-		dnsEvicted:      desc("passive_dns_evictions_total", "Passive DNS entries evicted at the cache's cap."),
-		dnsLookups:      desc("passive_dns_lookups_total", "Passive DNS lookups, by result.", "result"),
-		alerts:          desc("alerts_total", "Alerts raised (written or suppressed), by rule.", "rule"),
-		alertsWritten:   desc("alerts_written_total", "Alerts written."),
-		suppressed:      desc("alerts_suppressed_total", "Alerts counted into a later suppression summary."),
-		evaluations:     desc("policy_evaluations_total", "Policy evaluations."),
-		suppressWindows: desc("suppression_windows", "Open alert suppression windows."),
-		suppressEvicted: desc("suppression_evictions_total", "Suppression windows closed early at the table's cap (from --memory)."),
-		kPackets:        desc("kernel_packets_total", "Packets that reached a capture ring (PACKET_STATISTICS), dropped or not.", "interface", "ring"),
-		kDrops:          desc("kernel_drops_total", "Packets the kernel dropped because a capture ring was full.", "interface", "ring"),
-		kFreezes:        desc("kernel_queue_freezes_total", "Times a capture ring had no free block.", "interface", "ring"),
-		reloads:         desc("reloads_total", "Configuration loads (policy, GeoIP, cloud ranges), by result.", "result"),
-		lastReload:      desc("last_reload_success_timestamp_seconds", "When the configuration in force was loaded."),
-		workers:         desc("workers", "Flow-sharded workers."),
+		src:        src,
+		kPackets:   desc("kernel_packets_total", "Packets that reached a capture ring (PACKET_STATISTICS), dropped or not.", "interface", "ring"),
+		kDrops:     desc("kernel_drops_total", "Packets the kernel dropped because a capture ring was full.", "interface", "ring"),
+		kFreezes:   desc("kernel_queue_freezes_total", "Times a capture ring had no free block.", "interface", "ring"),
+		reloads:    desc("reloads_total", "Configuration loads (policy, GeoIP, cloud ranges), by result.", "result"),
+		lastReload: desc("last_reload_success_timestamp_seconds", "When the configuration in force was loaded."),
 	}
+	byName := map[string]*prometheus.Desc{}
+	for _, ct := range pipeline.Counters() {
+		if ct.Metric == "" {
+			continue
+		}
+		d := byName[ct.Metric]
+		if d == nil {
+			var labels []string
+			if ct.Label != "" {
+				labels = []string{ct.Label}
+			}
+			d = desc(ct.Metric, ct.Help, labels...)
+			byName[ct.Metric] = d
+			c.all = append(c.all, d)
+		}
+		c.counters = append(c.counters, ct)
+		c.descs = append(c.descs, d)
+	}
+	c.all = append(c.all, c.kPackets, c.kDrops, c.kFreezes, c.reloads, c.lastReload)
 	c.reg = prometheus.NewRegistry()
 	c.reg.MustRegister(c, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return c
@@ -118,12 +110,7 @@ func (c *Collector) Handler() http.Handler {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{
-		c.packets, c.l4, c.events, c.decodeErrors, c.fragments, c.tunnelled, c.messages, c.streamDrops,
-		c.flows, c.flowsActive, c.expired, c.evicted, c.names, c.dnsEntries, c.dnsEvicted, c.dnsLookups,
-		c.alerts, c.alertsWritten, c.suppressed, c.evaluations, c.suppressWindows, c.suppressEvicted, c.kPackets, c.kDrops, c.kFreezes,
-		c.reloads, c.lastReload, c.workers,
-	} {
+	for _, d := range c.all {
 		ch <- d
 	}
 }
@@ -138,49 +125,20 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if c.src.Summary != nil {
 		s := c.src.Summary()
-		d, in := s.Decode, s.Inspect
-		counter(c.packets, d.Frames)
-		counter(c.l4, d.L4)
-		counter(c.events, s.Events)
-		counter(c.decodeErrors, d.Malformed, "malformed")
-		counter(c.decodeErrors, d.UnknownLink, "unknown_link")
-		counter(c.decodeErrors, d.NonIP, "non_ip")
-		counter(c.decodeErrors, d.TooDeep, "too_deep")
-		counter(c.decodeErrors, d.UnknownTunnel, "unknown_tunnel")
-		counter(c.fragments, d.Fragments, "seen")
-		counter(c.fragments, d.Reassembled, "reassembled")
-		counter(c.fragments, d.FragEvicted, "dropped")
-		counter(c.tunnelled, d.Tunnelled)
-		counter(c.messages, in.DNSMessages, "dns")
-		counter(c.messages, in.TLSHellos, "tls")
-		counter(c.messages, in.QUICHellos, "quic")
-		counter(c.messages, in.HTTPRequests, "http")
-		counter(c.decodeErrors, in.DNSMalformed, "dns_malformed")
-		counter(c.decodeErrors, in.TLSMalformed, "tls_malformed")
-		counter(c.decodeErrors, in.QUICUndecrypt, "quic_undecryptable")
-		counter(c.streamDrops, in.StreamOverflow, "overflow")
-		counter(c.streamDrops, in.OOODropped, "out_of_order")
-		counter(c.streamDrops, in.BudgetRefused, "memory_budget")
-		counter(c.flows, s.Flows.Flows)
-		gauge(c.flowsActive, float64(s.Flows.Active))
-		counter(c.expired, s.Flows.Expired)
-		counter(c.evicted, s.Flows.Evicted)
-		for _, src := range []string{"sni", "quic", "http", "dns"} {
-			counter(c.names, s.NamedBy[src], src)
+		for i := range c.counters {
+			ct, d := &c.counters[i], c.descs[i]
+			kind := prometheus.CounterValue
+			if ct.Gauge() {
+				kind = prometheus.GaugeValue
+			}
+			ct.Each(&s, func(label string, v uint64) {
+				if ct.Label == "" {
+					ch <- prometheus.MustNewConstMetric(d, kind, float64(v))
+				} else {
+					ch <- prometheus.MustNewConstMetric(d, kind, float64(v), label)
+				}
+			})
 		}
-		gauge(c.dnsEntries, float64(s.Names.Entries))
-		counter(c.dnsEvicted, s.Names.Evicted)
-		counter(c.dnsLookups, s.Names.Hits, "hit")
-		counter(c.dnsLookups, s.Names.Misses, "miss")
-		for _, r := range sortedKeys(s.Judge.ByRule) {
-			counter(c.alerts, s.Judge.ByRule[r], r)
-		}
-		counter(c.alertsWritten, s.Judge.Alerts)
-		counter(c.suppressed, s.Judge.Suppressed)
-		counter(c.evaluations, s.Judge.Evaluations)
-		gauge(c.suppressWindows, float64(s.Judge.SuppressWindows))
-		counter(c.suppressEvicted, s.Judge.SuppressEvicted)
-		gauge(c.workers, float64(s.Workers))
 	}
 	if c.src.Rings != nil {
 		for _, r := range c.src.Rings() {
@@ -198,15 +156,6 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(c.lastReload, float64(t))
 		}
 	}
-}
-
-func sortedKeys(m map[string]uint64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Line is the periodic one-line summary for stderr: totals since the start,

@@ -422,12 +422,7 @@ func (e *Engine) collect() Summary {
 	s := Summary{NamedBy: map[string]uint64{}, Workers: len(e.workers), Names: e.names.Stats()}
 	for i := range e.wstats {
 		w := &e.wstats[i]
-		s.Decode.Add(&w.dec)
-		s.Inspect.Add(&w.insp)
-		s.Flows.Flows += w.flows.Flows
-		s.Flows.Expired += w.flows.Expired
-		s.Flows.Evicted += w.flows.Evicted
-		s.Flows.Active += w.flows.Active
+		s.add(&Summary{Decode: w.dec, Inspect: w.insp, Flows: w.flows}) // counters.go
 	}
 	for i, n := range e.merger.namedBy {
 		if n > 0 {

@@ -18,17 +18,14 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/net/bpf"
 
 	"github.com/egresswatch/egresswatch/capture/afpacket"
-	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/metrics"
 	"github.com/egresswatch/egresswatch/pipeline"
-	"github.com/egresswatch/egresswatch/report"
 	"github.com/egresswatch/egresswatch/rules"
 )
 
@@ -39,6 +36,10 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // cmdLive: egresswatch live -i IFACE ... captures from AF_PACKET rings.
 func cmdLive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return exitCode(stderr, "live", live(ctx, args, stdout, stderr))
+}
+
+func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("live", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var ifaces stringList
@@ -60,15 +61,11 @@ func cmdLive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return errUsage
 	}
 	if len(ifaces) == 0 || fs.NArg() > 0 {
 		fs.Usage()
-		return 2
-	}
-	fail := func(code int, err error) int {
-		fmt.Fprintf(stderr, "egresswatch live: %v\n", err)
-		return code
+		return errUsage
 	}
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stderr, time.Now().Format(time.RFC3339)+" "+format+"\n", a...)
@@ -78,69 +75,24 @@ func cmdLive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// first: data, outputs, capture sockets, the metrics listener. Then
 	// the privilege goes.
 	var reloads metrics.Reloads
-	var cfg pipeline.Config
-	db, err := rf.geo.open()
+	r, err := newRun(&rf, ifaces, *workers, stdout)
 	if err != nil {
-		return fail(2, err)
+		return err
 	}
-	cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
-	cfg.Workers = *workers
-	rf.applyMemory(&cfg)
-	cfg.BatchFrames = 1024
-	cfg.FlushBatches = true
-	loadPolicy := rf.loadPolicy
-	if !rf.noPolicy {
-		pol, err := loadPolicy()
-		if err != nil {
-			return fail(2, err)
-		}
-		cfg.Policy = pol
-		if rf.alerts != "" {
-			w, closeFn, err := createOutput(rf.alerts, stdout)
-			if err != nil {
-				return fail(2, err)
-			}
-			defer closeFn()
-			cfg.Alerts = w
-		}
-	}
+	defer r.close()
+	r.cfg.BatchFrames = 1024
+	r.cfg.FlushBatches = true
 	reloads.Success(time.Now())
-	var rep *report.Builder
-	var repFile *os.File
-	var repFormat string
-	if rf.report != "" {
-		if repFormat, err = report.FormatFor(rf.report); err != nil {
-			return fail(2, err)
-		}
-		if cfg.Policy == nil {
-			return fail(2, errors.New("--report needs a policy (drop --no-policy)"))
-		}
-		if repFile, err = os.Create(rf.report); err != nil {
-			return fail(2, fmt.Errorf("report: %w", err))
-		}
-		defer repFile.Close()
-		rep = report.New()
-		rep.Files = []string(ifaces)
-		cfg.Report = rep
-	}
-	if rf.events != "" {
-		w, closeFn, err := createOutput(rf.events, stdout)
-		if err != nil {
-			return fail(2, err)
-		}
-		defer closeFn()
-		cfg.Events = w
-	}
 
 	acfg := afpacket.Config{Interfaces: ifaces, Rings: max(1, *workers), RingBytes: *ringMiB << 20, Snaplen: *snaplen}
 	if *bpfExpr != "" {
 		if acfg.Filter, err = compileBPF(ifaces[0], *bpfExpr, *snaplen); err != nil {
-			return fail(2, err)
+			return configErr(err)
 		}
 	}
 	src, err := afpacket.Open(acfg)
 	if err != nil {
-		return fail(1, err)
+		return err
 	}
 	defer src.Close()
 	ringStats := func() []metrics.Ring {
@@ -152,120 +104,120 @@ func cmdLive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return out
 	}
 
-	eng := pipeline.New(cfg)
-	var srv *http.Server
+	eng := pipeline.New(r.cfg)
+	var actors []actor
 	if *metricsAddr != "" {
 		ln, err := net.Listen("tcp", *metricsAddr)
 		if err != nil {
-			return fail(1, fmt.Errorf("metrics: %w", err))
+			return fmt.Errorf("metrics: %w", err)
 		}
 		col := metrics.New(metrics.Sources{Summary: eng.Snapshot, Rings: ringStats, Reloads: &reloads})
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", col.Handler())
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
+		actors = append(actors, serveMetrics(ln, col.Handler()))
 	}
 	if *userName != "" {
 		if err := dropPrivileges(*userName); err != nil {
-			return fail(1, err)
+			return err
 		}
 	}
-
-	// SIGHUP: load everything new first; put it in force only if all of
-	// it loaded. GeoIP and cloud ranges swap inside db.Reload, which keeps
-	// the old data on error.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	var bg sync.WaitGroup
-	done := make(chan struct{})
-	bg.Add(1)
-	go func() {
-		defer bg.Done()
-		for {
-			select {
-			case <-done:
-				return
-			case <-hup:
-				var pol *rules.Policy
-				var err error
-				if cfg.Policy != nil {
-					pol, err = loadPolicy()
-				}
-				if err == nil {
-					err = db.Reload()
-				}
-				if err != nil {
-					reloads.Failure()
-					logf("reload rejected, the old configuration stays in force: %v", err)
-					continue
-				}
-				if pol != nil {
-					eng.SetPolicy(pol)
-				}
-				reloads.Success(time.Now())
-				logf("reloaded: policy %s; placement: %s", orDefault(rf.policy), strings.Join(db.Sources(), ", "))
-			}
-		}
-	}()
+	actors = append(actors, reloadOnHUP(hup, &rf, r, eng, &reloads, logf))
 	if *every > 0 && !*quiet {
-		bg.Add(1)
-		go func() {
-			defer bg.Done()
-			t := time.NewTicker(*every)
-			defer t.Stop()
-			var prev pipeline.Summary
-			for {
-				select {
-				case <-done:
-					return
-				case <-t.C:
-					s := eng.Snapshot()
-					logf("%s", metrics.Line(s, prev, *every, ringStats()))
-					prev = s
-				}
-			}
-		}()
+		actors = append(actors, summaryEvery(*every, eng, ringStats, logf))
 	}
-	// SIGINT/SIGTERM: stop reading, drain the rings; Run then ends with a
-	// final batch that flushes every flow and suppression summary.
-	go func() {
-		select {
-		case <-ctx.Done():
-			src.Stop()
-		case <-done:
-		}
-	}()
 
 	if !*quiet {
 		logf("capturing on %s with %d ring(s) each%s", strings.Join(ifaces, ", "), acfg.Rings, asUser(*userName))
 	}
+	// SIGINT/SIGTERM, or an actor's failure: stop reading and drain the
+	// rings; Run then ends with a final batch that flushes every flow and
+	// suppression summary. Run itself is not cancelled, so that it drains.
+	var sum pipeline.Summary
 	start := time.Now()
-	sum, runErr := eng.Run(context.Background(), src)
-	close(done)
-	bg.Wait()
-	if rep != nil {
-		if err := rep.Write(repFile, repFormat); err != nil {
-			return fail(1, fmt.Errorf("report %s: %w", rf.report, err))
-		}
-		if err := repFile.Close(); err != nil {
-			return fail(1, fmt.Errorf("report %s: %w", rf.report, err))
-		}
+	runErr := runGroup(ctx, func(context.Context) (err error) {
+		sum, err = eng.Run(context.Background(), src)
+		return err
+	}, src.Stop, actors...)
+	if err := r.writeReport(); err != nil {
+		return err
 	}
-	rings := ringStats()
 	if !*quiet {
 		printSummary(stderr, sum, 0, 0, time.Since(start))
-		for _, r := range rings {
-			fmt.Fprintf(stderr, "  ring %s/%d: kernel packets %d, drops %d, queue freezes %d\n", r.Interface, r.Ring, r.Packets, r.Drops, r.Freezes)
+		for _, rg := range ringStats() {
+			fmt.Fprintf(stderr, "  ring %s/%d: kernel packets %d, drops %d, queue freezes %d\n", rg.Interface, rg.Ring, rg.Packets, rg.Drops, rg.Freezes)
 		}
 		ok, failed := reloads.Counts()
 		fmt.Fprintf(stderr, "  reloads: %d in force, %d rejected\n", ok-1, failed)
 	}
-	if runErr != nil {
-		return fail(1, runErr)
+	return runErr
+}
+
+// serveMetrics serves the metrics on ln until the run ends; a failure to
+// serve stops the run.
+func serveMetrics(ln net.Listener, h http.Handler) actor {
+	return func(done context.Context) error {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", h)
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		defer context.AfterFunc(done, func() { srv.Close() })()
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		return nil
 	}
-	return 0
+}
+
+// reloadOnHUP reloads on SIGHUP: everything new is loaded first and put
+// in force only if all of it loaded. GeoIP and cloud ranges swap inside
+// db.Reload, which keeps the old data on error.
+func reloadOnHUP(hup <-chan os.Signal, rf *runFlags, r *runSetup, eng *pipeline.Engine, reloads *metrics.Reloads, logf func(string, ...any)) actor {
+	return func(done context.Context) error {
+		for {
+			select {
+			case <-done.Done():
+				return nil
+			case <-hup:
+			}
+			var pol *rules.Policy
+			var err error
+			if r.cfg.Policy != nil {
+				pol, err = rf.loadPolicy()
+			}
+			if err == nil {
+				err = r.db.Reload()
+			}
+			if err != nil {
+				reloads.Failure()
+				logf("reload rejected, the old configuration stays in force: %v", err)
+				continue
+			}
+			if pol != nil {
+				eng.SetPolicy(pol)
+			}
+			reloads.Success(time.Now())
+			logf("reloaded: policy %s; placement: %s", orDefault(rf.policy), strings.Join(r.db.Sources(), ", "))
+		}
+	}
+}
+
+// summaryEvery logs a summary line every interval.
+func summaryEvery(every time.Duration, eng *pipeline.Engine, rings func() []metrics.Ring, logf func(string, ...any)) actor {
+	return func(done context.Context) error {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		var prev pipeline.Summary
+		for {
+			select {
+			case <-done.Done():
+				return nil
+			case <-t.C:
+				s := eng.Snapshot()
+				logf("%s", metrics.Line(s, prev, every, rings()))
+				prev = s
+			}
+		}
+	}
 }
 
 func orDefault(p string) string {

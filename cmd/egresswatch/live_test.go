@@ -3,6 +3,9 @@
 package main
 
 import (
+	"context"
+	"net"
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -48,5 +51,27 @@ func TestCompileBPF(t *testing.T) {
 	}
 	if _, err := compileBPF("lo", "udp port", 0); err == nil || !strings.Contains(err.Error(), "--bpf") {
 		t.Errorf("bad expression: %v", err)
+	}
+}
+
+// TestServeMetrics: the server ends without error when the run ends, and
+// a failure to serve is an error that stops the run.
+func TestServeMetrics(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Skip(err)
+	}
+	done, end := context.WithCancel(context.Background())
+	end()
+	if err := serveMetrics(ln, http.NotFoundHandler())(done); err != nil {
+		t.Errorf("run ended: serveMetrics = %v, want nil", err)
+	}
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Skip(err)
+	}
+	ln.Close() // the listener fails under the server
+	if err := serveMetrics(ln, http.NotFoundHandler())(context.Background()); err == nil || !strings.HasPrefix(err.Error(), "metrics: ") {
+		t.Errorf("listener closed: serveMetrics = %v, want a metrics: error", err)
 	}
 }

@@ -8,9 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
-	"sort"
 	"strings"
 	"time"
 
@@ -18,12 +16,14 @@ import (
 	"golang.org/x/term"
 
 	"github.com/egresswatch/egresswatch/capture"
-	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/pipeline"
-	"github.com/egresswatch/egresswatch/report"
 )
 
 func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return exitCode(stderr, "replay", replay(ctx, args, stdout, stderr))
+}
+
+func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
@@ -40,11 +40,11 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return errUsage
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return 2
+		return errUsage
 	}
 
 	// A file named on the command line that is not a capture is an error;
@@ -56,93 +56,41 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	var fileErrs, skipped int
 	src, err := capture.OpenAll(fs.Args(), capture.WithErrorHandler(func(err error) {
-		if errors.Is(err, capture.ErrNotCapture) {
-			path, _, _ := strings.Cut(err.Error(), ": ")
-			if !named[path] {
-				skipped++
-				return
-			}
+		var fe *capture.FileError
+		if errors.As(err, &fe) && errors.Is(fe.Err, capture.ErrNotCapture) && !named[fe.Path] {
+			skipped++
+			return
 		}
 		fileErrs++
 		fmt.Fprintf(stderr, "%v\n", err)
 	}))
 	if err != nil {
-		fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
-		return 2
+		return configErr(err)
 	}
 	defer src.Close()
-
-	var cfg pipeline.Config
-	db, err := rf.geo.open()
+	r, err := newRun(&rf, src.Paths(), *workers, stdout)
 	if err != nil {
-		fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
-		return 2
+		return err
 	}
-	// Parsing the placement files leaves garbage several times the size
-	// of the tables kept: give it back before the run starts.
-	debug.FreeOSMemory()
-	cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
-	cfg.Workers = *workers
-	rf.applyMemory(&cfg)
-	if !rf.noPolicy {
-		pol, err := rf.loadPolicy()
-		if err != nil {
-			fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
-			return 2
-		}
-		cfg.Policy = pol
-		if rf.alerts != "" {
-			w, closeFn, err := createOutput(rf.alerts, stdout)
-			if err != nil {
-				fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
-				return 2
-			}
-			defer closeFn()
-			cfg.Alerts = w
-		}
-	}
-	var rep *report.Builder
-	var repFormat string
-	if rf.report != "" {
-		if repFormat, err = report.FormatFor(rf.report); err != nil {
-			fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
-			return 2
-		}
-		if cfg.Policy == nil {
-			fmt.Fprintln(stderr, "egresswatch replay: --report needs a policy (drop --no-policy)")
-			return 2
-		}
-		rep = report.New()
-		rep.Files = src.Paths()
-		cfg.Report = rep
-	}
-	if rf.events != "" {
-		w, closeFn, err := createOutput(rf.events, stdout)
-		if err != nil {
-			fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
-			return 2
-		}
-		defer closeFn()
-		cfg.Events = w
-	}
+	defer r.close()
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
-			fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
-			return 2
+			return configErr(err)
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "egresswatch replay: cpu profile: %v\n", err)
-			return 2
+			return configErr(fmt.Errorf("cpu profile: %w", err))
 		}
 		defer f.Close()
 		defer pprof.StopCPUProfile()
 	}
-	stopBar := startProgress(*progress, stderr, src)
+	var sum pipeline.Summary
 	start := time.Now()
-	sum, err := pipeline.Run(ctx, src, cfg)
-	stopBar()
+	runErr := runGroup(ctx, func(ctx context.Context) (err error) {
+		sum, err = pipeline.Run(ctx, src, r.cfg)
+		return err
+	}, nil, progressBar(*progress, stderr, src))
 	if *memProfile != "" {
 		if f, perr := os.Create(*memProfile); perr == nil {
 			runtime.GC()
@@ -150,76 +98,56 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			f.Close()
 		}
 	}
-	if rep != nil {
-		if werr := writeReport(rep, rf.report, repFormat); werr != nil {
-			fmt.Fprintf(stderr, "egresswatch replay: %v\n", werr)
-			return 1
-		}
+	if err := r.writeReport(); err != nil {
+		return err
 	}
 	if !*quiet {
 		printSummary(stderr, sum, len(src.Paths())-skipped, fileErrs, time.Since(start))
 		if skipped > 0 {
 			fmt.Fprintf(stderr, "  skipped %d file(s) in the directories given that are not captures\n", skipped)
 		}
-		fmt.Fprintf(stderr, "  placement: %s\n", strings.Join(db.Sources(), ", "))
+		fmt.Fprintf(stderr, "  placement: %s\n", strings.Join(r.db.Sources(), ", "))
 	}
-	if err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "egresswatch replay: %v\n", err)
-		return 1
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return runErr // SIGINT ends a replay early, not in failure
 	}
 	if fileErrs > 0 {
-		return 1
+		return errReported
 	}
-	return 0
+	return nil
 }
 
-// createOutput opens an output file, or stdout for "-".
-func createOutput(path string, stdout io.Writer) (io.Writer, func() error, error) {
-	if path == "-" {
-		return stdout, func() error { return nil }, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create %s: %w", path, err)
-	}
-	return f, f.Close, nil
-}
-
-// startProgress draws a byte-based progress bar on stderr while the replay
-// runs, when mode and the terminal allow; it returns the function that
-// stops it.
-func startProgress(mode string, stderr io.Writer, src *capture.Multi) func() {
+// progressBar draws a byte-based progress bar on stderr while the replay
+// runs, when mode and the terminal allow.
+func progressBar(mode string, stderr io.Writer, src *capture.Multi) actor {
 	show := mode == "always"
 	if mode == "auto" {
 		if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			show = true
 		}
 	}
-	if !show {
-		return func() {}
-	}
-	_, total := src.Progress()
-	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(stderr),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionSetDescription("replay"),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionSetPredictTime(true),
-	)
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
+	return func(done context.Context) error {
+		if !show {
+			return nil
+		}
+		_, total := src.Progress()
+		bar := progressbar.NewOptions64(total,
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionSetDescription("replay"),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionSetPredictTime(true),
+		)
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
-			case <-done:
+			case <-done.Done():
 				n, _ := src.Progress()
 				_ = bar.Set64(n)
 				_ = bar.Finish()
-				return
+				return nil
 			case <-t.C:
 				n, tot := src.Progress()
 				if tot != bar.GetMax64() {
@@ -228,52 +156,14 @@ func startProgress(mode string, stderr io.Writer, src *capture.Multi) func() {
 				_ = bar.Set64(n)
 			}
 		}
-	}()
-	return func() { close(done); <-stopped }
+	}
 }
 
-func writeReport(rep *report.Builder, path, format string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if err := rep.Write(f, format); err != nil {
-		f.Close()
-		return fmt.Errorf("report %s: %w", path, err)
-	}
-	return f.Close()
-}
-
+// printSummary writes the end-of-run summary: files and packets, then the
+// counters' lines (pipeline/counters.go declares them).
 func printSummary(w io.Writer, s pipeline.Summary, files, fileErrs int, took time.Duration) {
-	d, in := s.Decode, s.Inspect
-	var named []string
-	keys := make([]string, 0, len(s.NamedBy))
-	for k := range s.NamedBy {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var namedTotal uint64
-	for _, k := range keys {
-		named = append(named, fmt.Sprintf("%s %d", k, s.NamedBy[k]))
-		namedTotal += s.NamedBy[k]
-	}
+	f := s.Decode.Frames
 	fmt.Fprintf(w, "egresswatch: %d file(s), %d with errors; %d packets in %.2fs (%.0f packets/s)\n",
-		files, fileErrs, d.Frames, took.Seconds(), float64(d.Frames)/max(took.Seconds(), 1e-9))
-	fmt.Fprintf(w, "  flows %d (named %d: %s); evicted %d, expired %d\n",
-		s.Flows.Flows, namedTotal, strings.Join(named, ", "), s.Flows.Evicted, s.Flows.Expired)
-	fmt.Fprintf(w, "  dns messages %d, tls hellos %d, quic hellos %d, http requests %d; events written %d\n",
-		in.DNSMessages, in.TLSHellos, in.QUICHellos, in.HTTPRequests, s.Events)
-	fmt.Fprintf(w, "  decode: malformed %d, unknown link type %d, non-IP %d, tunnelled %d, IP fragments %d (reassembled %d, dropped %d)\n",
-		d.Malformed, d.UnknownLink, d.NonIP, d.Tunnelled, d.Fragments, d.Reassembled, d.FragEvicted)
-	if j := s.Judge; j.Evaluations > 0 {
-		rulesSeen := make([]string, 0, len(j.ByRule))
-		for r, n := range j.ByRule {
-			rulesSeen = append(rulesSeen, fmt.Sprintf("%s %d", r, n))
-		}
-		sort.Strings(rulesSeen)
-		fmt.Fprintf(w, "  policy: %d evaluations, %d alerts written, %d suppressed (%s); suppression windows open %d (evicted %d)\n",
-			j.Evaluations, j.Alerts, j.Suppressed, strings.Join(rulesSeen, ", "), j.SuppressWindows, j.SuppressEvicted)
-	}
-	fmt.Fprintf(w, "  streams: malformed dns %d, malformed tls %d, buffer overflows %d, out-of-order dropped %d, over memory budget %d; passive dns %d entries (evicted %d)\n",
-		in.DNSMalformed, in.TLSMalformed, in.StreamOverflow, in.OOODropped, in.BudgetRefused, s.Names.Entries, s.Names.Evicted)
+		files, fileErrs, f, took.Seconds(), float64(f)/max(took.Seconds(), 1e-9))
+	_ = s.WriteText(w) // stderr: nowhere to report a failure
 }
