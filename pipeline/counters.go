@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/egresswatch/egresswatch/track"
+	"github.com/egresswatch/egresswatch/flow"
 )
 
 // Counter describes one number of a Summary: how Prometheus names it, and
@@ -144,10 +144,10 @@ var counters = []Counter{
 }
 
 // nameSources are the name sources a flow can be named by (every
-// track.NameSource but NameNone).
+// flow.NameSource but NameNone).
 func nameSources() []string {
 	var out []string
-	for i := track.NameNone + 1; int(i) < len(merger{}.namedBy); i++ {
+	for i := flow.NameNone + 1; int(i) < flow.NumNameSources; i++ {
 		out = append(out, i.String())
 	}
 	return out
