@@ -177,21 +177,17 @@ func TestCacheHugeCounts(t *testing.T) {
 // TestCacheKeys: the merged cloud table's cache name changes with the
 // region tables, whose countries it holds; the names are stable.
 func TestCacheKeys(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	f := filepath.Join(t.TempDir(), "aws-ip-ranges.json")
-	if err := os.WriteFile(f, []byte(`{"prefixes":[]}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	st, err := os.Stat(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := fixture("asn-ranges.csv")
 	changed := func(w io.Writer) {
 		provider.WriteRegionTables(w)
 		io.WriteString(w, "aws\x00xx-test-1\x00GB\n")
 	}
 	if cloudTablePath([]string{f}, provider.WriteRegionTables) == cloudTablePath([]string{f}, changed) {
 		t.Error("merged table cache name did not change with the region tables")
+	}
+	st, err := os.Stat(f)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if rangeCachePath(f, st) != rangeCachePath(f, st) {
 		t.Error("cache names are not stable")
