@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/egresswatch/egresswatch/geo/provider"
 )
 
 // benchAddrs returns n public-looking addresses, a quarter of them IPv6.
@@ -98,7 +100,7 @@ func BenchmarkLoadCloud(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		files, err := loadCloudDir(dir)
+		files, err := provider.ParseDir(dir)
 		if err != nil {
 			b.Fatal(err)
 		}

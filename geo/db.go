@@ -1,16 +1,13 @@
 package geo
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
-	"os"
-	"path/filepath"
-	"sort"
 	"sync"
 	"sync/atomic"
+
+	"github.com/egresswatch/egresswatch/geo/provider"
 )
 
 // Options says which data to load.
@@ -34,20 +31,6 @@ type DB struct {
 	opts Options
 	cur  atomic.Pointer[state]
 }
-
-// answerer is one GeoIP source: an MMDB or a range CSV.
-type answerer interface {
-	answer(a netip.Addr, r *geoAnswer) error
-	name() string
-}
-
-func (d *mmdb) answer(a netip.Addr, r *geoAnswer) error { return d.lookup(a, r) }
-func (d *mmdb) name() string                            { return d.source }
-func (d *rangeDB) answer(a netip.Addr, r *geoAnswer) error {
-	d.lookup(a, r)
-	return nil
-}
-func (d *rangeDB) name() string { return d.source }
 
 // state is one immutable generation of loaded data.
 type state struct {
@@ -155,28 +138,6 @@ func load(opts Options) (*state, error) {
 	return s, nil
 }
 
-// openGeoFile opens a MaxMind DB file or an ip-location-db range CSV,
-// telling them apart by content: a CSV starts with an address and a comma.
-func openGeoFile(path string) (answerer, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("geoip database: %w", err)
-	}
-	head := make([]byte, 64)
-	n, err := io.ReadFull(f, head)
-	f.Close()
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("geoip database: %w", err)
-	}
-	head = head[:n]
-	if i := bytes.IndexByte(head, ','); i > 0 {
-		if _, err := netip.ParseAddr(string(head[:i])); err == nil {
-			return openRangeCSV(path)
-		}
-	}
-	return openMMDB(path)
-}
-
 // Lookup places a. It allocates; put a Cache in front of it on hot paths.
 func (db *DB) Lookup(a netip.Addr) Placement {
 	return db.cur.Load().lookup(a)
@@ -222,20 +183,20 @@ func (s *state) lookup(a netip.Addr) Placement {
 	}
 
 	if cr, ok := s.cloud.lookup(a); ok {
-		p.Cloud = cr.entry
+		p.Cloud = cr.Cloud
 		switch {
-		case cr.global && cr.entry.Provider == ProviderCloudflare:
+		case cr.Global && cr.Cloud.Provider == provider.Cloudflare:
 			p.Indeterminate, p.Reason = true, "cloudflare anycast range: serving location not in the address"
-		case cr.global:
-			p.Indeterminate, p.Reason = true, cr.entry.Provider+" range without region ("+cr.entry.Service+"): global or anycast"
-		case cr.entry.Country == "":
-			where := cr.entry.Region
-			if cr.entry.Zone != "" {
-				where = cr.entry.Zone
+		case cr.Global:
+			p.Indeterminate, p.Reason = true, cr.Cloud.Provider+" range without region ("+cr.Cloud.Service+"): global or anycast"
+		case cr.Cloud.Country == "":
+			where := cr.Cloud.Region
+			if cr.Cloud.Zone != "" {
+				where = cr.Cloud.Zone
 			}
-			p.Indeterminate, p.Reason = true, cr.entry.Provider+" region "+where+": location not in the region table"
+			p.Indeterminate, p.Reason = true, cr.Cloud.Provider+" region "+where+": location not in the region table"
 		default:
-			p.Country, p.CountrySource = cr.entry.Country, cr.entry.Source
+			p.Country, p.CountrySource = cr.Cloud.Country, cr.Cloud.Source
 		}
 		return p
 	}
@@ -252,40 +213,4 @@ func (s *state) lookup(a netip.Addr) Placement {
 		p.Indeterminate, p.Reason = true, "address not in any country database"
 	}
 	return p
-}
-
-// DefaultDirs is the data directory search order when no flags are given:
-// envDir (the value of $EGRESSWATCH_GEO_DIR, may be ""), ./data/geo, then
-// where geoipupdate and distributions put GeoLite2 files.
-func DefaultDirs(envDir string) []string {
-	var dirs []string
-	if envDir != "" {
-		dirs = append(dirs, envDir)
-	}
-	return append(dirs, filepath.Join("data", "geo"), "/usr/share/GeoIP", "/var/lib/GeoIP")
-}
-
-// Discover builds Options from the first directory in dirs that holds any
-// database (*.mmdb, or an ip-location-db *.csv), and the first that has a
-// "cloud" subdirectory. Missing directories are skipped. Files are taken in
-// name order.
-func Discover(dirs []string) Options {
-	var o Options
-	for _, d := range dirs {
-		if len(o.GeoIP) == 0 {
-			var files []string
-			for _, pat := range []string{"*.mmdb", "*.csv"} {
-				m, _ := filepath.Glob(filepath.Join(d, pat))
-				files = append(files, m...)
-			}
-			sort.Strings(files)
-			o.GeoIP = files
-		}
-		if o.CloudDir == "" {
-			if st, err := os.Stat(filepath.Join(d, "cloud")); err == nil && st.IsDir() {
-				o.CloudDir = filepath.Join(d, "cloud")
-			}
-		}
-	}
-	return o
 }

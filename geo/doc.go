@@ -32,4 +32,10 @@
 // mapped and used in place: start-up reads little, the ranges stay out of
 // the Go heap, and a generation's mappings are released once nothing
 // reaches it. Cache is per worker and not safe for concurrent use.
+//
+// Layout: this package decides placements (db.go), reads the GeoIP files
+// (geoip_*.go) and merges the cloud ranges into one interval table
+// (cloud_table*.go). Package geo/provider parses the provider files,
+// geo/internal/cachefile is the format of the mapped parse caches, and
+// geo/fetch downloads or imports provider files for `egresswatch geo`.
 package geo

@@ -1,5 +1,7 @@
 package geo
 
+import "github.com/egresswatch/egresswatch/geo/provider"
+
 // Placement says where a destination address is, and how we know.
 // The zero value means "nothing known".
 type Placement struct {
@@ -34,15 +36,6 @@ type Placement struct {
 	Reason        string
 }
 
-// Cloud is a match in a cloud provider's published ranges.
-type Cloud struct {
-	Provider string // ECS cloud.provider: aws, azure, gcp, oracle, cloudflare
-	Region   string // provider's region name, e.g. eu-west-2; "" for global ranges
-	// Zone is the AWS network border group (Local or Wavelength Zone) when
-	// it differs from Region, e.g. af-south-1-los-1 (Lagos) in af-south-1
-	// (Cape Town). Country is the zone's country then, not the region's.
-	Zone    string
-	Service string // provider's service name, e.g. EC2, AzureCloud
-	Country string // region's country from the built-in table
-	Source  string // file the range came from
-}
+// Cloud is a match in a cloud provider's published ranges (see package
+// provider, which parses them).
+type Cloud = provider.Cloud

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/egresswatch/egresswatch/geo"
+	"github.com/egresswatch/egresswatch/geo/fetch"
 )
 
 func cmdGeo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -38,7 +38,7 @@ func cmdGeo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cloud := filepath.Join(*dir, "cloud")
 	if *from != "" {
-		imported, skipped, err := geo.Import(*from, cloud)
+		imported, skipped, err := fetch.Import(*from, cloud)
 		for _, f := range imported {
 			fmt.Fprintf(stdout, "imported %s\n", f)
 		}
@@ -56,11 +56,11 @@ func cmdGeo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	client := &http.Client{Timeout: *timeout}
-	written, err := geo.Fetch(ctx, client, cloud, geo.OfficialSources())
+	written, err := fetch.Download(ctx, client, cloud, fetch.OfficialSources())
 	for _, f := range written {
 		fmt.Fprintf(stdout, "fetched %s\n", f)
 	}
-	if err != nil && len(written) == 0 && errors.Is(err, geo.ErrOffline) {
+	if err != nil && len(written) == 0 && errors.Is(err, fetch.ErrOffline) {
 		fmt.Fprintf(stderr, "egresswatch geo fetch: cannot reach any provider (offline?); "+
 			"the old files in %s are kept. Import local copies with: egresswatch geo fetch --from DIR\n", cloud)
 		return 1

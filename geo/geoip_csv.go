@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/gaissmai/bart"
+
+	"github.com/egresswatch/egresswatch/geo/internal/cachefile"
 )
 
 // rangeDB is an ip-location-db range CSV loaded into a prefix trie. Two
@@ -31,10 +33,10 @@ type rangeDB struct {
 	// scan, and no splitting into prefixes on load (the ASN files have half
 	// a million rows). Rows that overlap an earlier one go to trie. Loaded
 	// from a cache, ranges and vals point into the mapped file (see
-	// csvcache.go), which stays mapped while db is reachable.
-	ranges    []ipRange
+	// geoip_csv_cache.go), which stays mapped while db is reachable.
+	ranges    []cachefile.Range
 	overrides int
-	extras    []ipRange // the overlapping rows, while loading (for the cache)
+	extras    []cachefile.Range // the overlapping rows, while loading (for the cache)
 	trie      bart.Table[uint32]
 	vals      []valRec
 	strs      string // every organisation and country, one string
@@ -45,12 +47,7 @@ type rangeDB struct {
 // records with no pointers, so a cache can hold them as they are used.
 type valRec struct{ asn, off, orgEnd, end uint32 }
 
-// ipRange is an inclusive range of 16-byte (IPv4-mapped for IPv4)
-// addresses and the index of its answer.
-type ipRange struct {
-	lo, hi [16]byte
-	val    uint32
-}
+const valRecSize = 16 // bytes of a valRec: four uint32s
 
 // errNotRangeCSV is returned for CSV files that are not ip-location-db
 // range files (for example the -num variants, whose ends are integers).
@@ -72,7 +69,7 @@ func openRangeCSV(path string) (*rangeDB, error) {
 	if cache != "" && db.loadRangeCache(cache) {
 		return db, nil
 	}
-	db.ranges = make([]ipRange, 0, st.Size()/40) // rows are 40-60 bytes
+	db.ranges = make([]cachefile.Range, 0, st.Size()/40) // rows are 40-60 bytes
 	if err := db.read(f); err != nil {
 		return nil, fmt.Errorf("range csv %s: %w", path, err)
 	}
@@ -147,17 +144,17 @@ func (db *rangeDB) read(r io.Reader) error {
 			}
 			answers = append(answers, v)
 		}
-		db.ranges = append(db.ranges, ipRange{lo: start.As16(), hi: end.As16(), val: i})
+		db.ranges = append(db.ranges, cachefile.Range{Lo: start.As16(), Hi: end.As16(), Val: i})
 	}
 	db.setVals(answers)
-	slices.SortFunc(db.ranges, func(a, b ipRange) int { return cmp16(&a.lo, &b.lo) })
+	slices.SortFunc(db.ranges, func(a, b cachefile.Range) int { return cachefile.Cmp16(&a.Lo, &b.Lo) })
 	// The published files are disjoint but for the odd row (asn-ipv4 has
 	// one range starting inside the one before it). Such a range goes to a
 	// small trie that is asked first, so inside it the later row wins, as
 	// the more specific entry.
 	out := db.ranges[:0]
 	for _, r := range db.ranges {
-		if n := len(out); n > 0 && cmp16(&r.lo, &out[n-1].hi) <= 0 {
+		if n := len(out); n > 0 && cachefile.Cmp16(&r.Lo, &out[n-1].Hi) <= 0 {
 			db.addOverride(r, &prefixes)
 			db.extras = append(db.extras, r)
 			continue
@@ -188,14 +185,14 @@ func (db *rangeDB) setVals(answers []geoAnswer) {
 }
 
 // addOverride puts a range that overlaps an earlier one into the trie.
-func (db *rangeDB) addOverride(r ipRange, prefixes *[]netip.Prefix) {
-	lo, hi := netip.AddrFrom16(r.lo), netip.AddrFrom16(r.hi)
+func (db *rangeDB) addOverride(r cachefile.Range, prefixes *[]netip.Prefix) {
+	lo, hi := netip.AddrFrom16(r.Lo), netip.AddrFrom16(r.Hi)
 	if lo.Is4In6() {
 		lo, hi = lo.Unmap(), hi.Unmap()
 	}
 	*prefixes = rangePrefixes(lo, hi, (*prefixes)[:0])
 	for _, p := range *prefixes {
-		db.trie.Insert(p, r.val)
+		db.trie.Insert(p, r.Val)
 	}
 	db.overrides++
 }
@@ -208,7 +205,7 @@ func (db *rangeDB) find(a netip.Addr) (uint32, bool) {
 		}
 	}
 	k := a.As16()
-	v, ok := searchRanges(db.ranges, &k)
+	v, ok := cachefile.Search(db.ranges, &k)
 	// db.ranges may be a mapping that db's cleanup unmaps: db must stay
 	// reachable until the search is done.
 	runtime.KeepAlive(db)

@@ -1,29 +1,30 @@
 package geo
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
+
+	"github.com/egresswatch/egresswatch/geo/internal/cachefile"
+	"github.com/egresswatch/egresswatch/geo/provider"
 )
 
 // The merged cloud table is cached whole, so a start with unchanged
-// provider files maps the intervals (mapped.go) and decodes only the few
+// provider files maps the intervals (package cachefile) and decodes only the few
 // thousand distinct answers, instead of decoding every file's cache and
 // merging 100 000 prefixes. The key covers every provider file's absolute
 // path, size and modification time, and the format version; a changed,
 // added or removed file misses, and the table is built from the per-file
-// caches (cloudcache.go) and stored again.
+// caches (provider.ParseFiles) and stored again.
 //
 // Sections: strs (every string), entries (13 uint32s each: string refs of
 // Provider, Region, Zone, Service, Country, Source as off,end pairs, then
 // flags 1=umbrella 2=global), sources (5 uint32s each: refs of source and
-// provider, range count), spans (ipRange records indexing entries).
+// provider, range count), spans (cachefile.Range records indexing entries).
 
 const cloudTableMagic = "egresswatch-cloudtab-v1\n"
 
@@ -40,74 +41,56 @@ const (
 	sourceWords = 5
 )
 
-// cloudFilePaths lists the provider files of dir (*.json, *.txt, *.csv) in
-// name order.
-func cloudFilePaths(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("cloud ranges: %w", err)
-	}
-	var paths []string
-	for _, e := range ents {
-		ext := strings.ToLower(filepath.Ext(e.Name()))
-		if e.IsDir() || (ext != ".json" && ext != ".txt" && ext != ".csv") {
-			continue
-		}
-		paths = append(paths, filepath.Join(dir, e.Name()))
-	}
-	return paths, nil
-}
-
 // cloudTablePath returns the cache file of the table merged from paths, or
-// "" when a file cannot be looked at or there is no cache directory.
-func cloudTablePath(paths []string) string {
-	dir, err := os.UserCacheDir()
-	if err != nil || len(paths) == 0 {
+// "" when a file cannot be looked at or there is no cache directory. The
+// key covers regions' output: the built-in region tables, whose countries
+// the table holds (provider.WriteRegionTables).
+func cloudTablePath(paths []string, regions func(io.Writer)) string {
+	if len(paths) == 0 {
 		return ""
 	}
 	keys := make([]string, 0, len(paths))
 	for _, p := range paths {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return ""
-		}
 		st, err := os.Stat(p)
 		if err != nil {
 			return ""
 		}
-		keys = append(keys, fmt.Sprintf("%s\x00%d\x00%d", abs, st.Size(), st.ModTime().UnixNano()))
+		k, err := cachefile.FileKey(p, st)
+		if err != nil {
+			return ""
+		}
+		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	h := sha256.New()
-	h.Write([]byte(cloudTableMagic))
-	writeRegionTables(h)
-	for _, k := range keys {
-		h.Write([]byte(k))
-		h.Write([]byte{'\n'})
-	}
-	return filepath.Join(dir, "egresswatch", fmt.Sprintf("cloudtable-%x.bin", h.Sum(nil)[:12]))
+	return cachefile.Path("cloudtable", func(w io.Writer) {
+		io.WriteString(w, cloudTableMagic)
+		regions(w)
+		for _, k := range keys {
+			io.WriteString(w, k+"\n")
+		}
+	})
 }
 
 // openCloudTable returns the merged table of the provider files in dir,
 // from the cache when it is fresh.
 func openCloudTable(dir string) (*cloudTable, error) {
-	paths, err := cloudFilePaths(dir)
+	paths, err := provider.Paths(dir)
 	if err != nil {
 		return nil, err
 	}
-	cache := cloudTablePath(paths)
+	cache := cloudTablePath(paths, provider.WriteRegionTables)
 	if cache != "" {
 		if t, ok := loadCloudTable(cache); ok {
 			return t, nil
 		}
 	}
-	files, err := parseCloudFiles(paths)
+	files, err := provider.ParseFiles(paths)
 	if err != nil {
 		return nil, err
 	}
 	t := newCloudTable(files)
 	if cache != "" {
-		writeCacheFile(cache, t.encode())
+		cachefile.Write(cache, t.encode())
 	}
 	return t, nil
 }
@@ -115,20 +98,20 @@ func openCloudTable(dir string) (*cloudTable, error) {
 // loadCloudTable maps a cached table; false if there is none or it is
 // damaged.
 func loadCloudTable(file string) (*cloudTable, bool) {
-	data, mapped, err := mapFile(file)
+	data, mapped, err := cachefile.Map(file)
 	if err != nil {
 		return nil, false
 	}
-	release := releasePages
+	release := cachefile.ReleasePages
 	if !mapped {
 		release = nil
 	}
 	t, aliased, err := decodeCloudTable(data, release)
 	if mapped {
 		if err == nil && aliased {
-			runtime.AddCleanup(t, unmapFile, data)
+			runtime.AddCleanup(t, cachefile.Unmap, data)
 		} else {
-			unmapFile(data)
+			cachefile.Unmap(data)
 		}
 	}
 	return t, err == nil
@@ -138,24 +121,24 @@ func loadCloudTable(file string) (*cloudTable, bool) {
 // points into data, which must then outlive t; release, if not nil, is
 // handed pages that validation read and lookups may not need.
 func decodeCloudTable(data []byte, release func([]byte)) (t *cloudTable, aliased bool, err error) {
-	secs, v, err := decodeSections(data, cloudTableMagic, cloudSections, release)
+	secs, v, err := cachefile.Decode(data, cloudTableMagic, cloudSections, release)
 	if err != nil {
 		return nil, false, err
 	}
 	strs := string(secs[secCloudStrs])
-	str := func(u u32s, rec, field int) (string, error) {
-		s, ok := u.ref(rec, field).sub(strs)
+	str := func(u cachefile.Records, rec, field int) (string, error) {
+		s, ok := u.Ref(rec, field).Sub(strs)
 		if !ok {
 			return "", fmt.Errorf("cloud table cache: record %d: bad string", rec)
 		}
 		return s, nil
 	}
-	ents := u32s{secs[secCloudEntries], entryWords}
-	srcs := u32s{secs[secCloudSources], sourceWords}
-	if len(ents.b)%(4*entryWords) != 0 || len(srcs.b)%(4*sourceWords) != 0 {
+	ents := cachefile.Records{B: secs[secCloudEntries], N: entryWords}
+	srcs := cachefile.Records{B: secs[secCloudSources], N: sourceWords}
+	if len(ents.B)%(4*entryWords) != 0 || len(srcs.B)%(4*sourceWords) != 0 {
 		return nil, false, errors.New("cloud table cache: bad record section")
 	}
-	t = &cloudTable{entries: make([]cloudRange, ents.count())} // bounded by the file's size
+	t = &cloudTable{entries: make([]provider.Range, ents.Count())} // bounded by the file's size
 	for i := range t.entries {
 		var f [6]string
 		for k := range f {
@@ -163,14 +146,14 @@ func decodeCloudTable(data []byte, release func([]byte)) (t *cloudTable, aliased
 				return nil, false, err
 			}
 		}
-		flags := ents.at(i, 12)
+		flags := ents.At(i, 12)
 		if flags > 3 {
 			return nil, false, fmt.Errorf("cloud table cache: entry %d: flags %#x", i, flags)
 		}
-		t.entries[i] = cloudRange{umbrella: flags&1 != 0, global: flags&2 != 0,
-			entry: Cloud{Provider: f[0], Region: f[1], Zone: f[2], Service: f[3], Country: f[4], Source: f[5]}}
+		t.entries[i] = provider.Range{Umbrella: flags&1 != 0, Global: flags&2 != 0,
+			Cloud: Cloud{Provider: f[0], Region: f[1], Zone: f[2], Service: f[3], Country: f[4], Source: f[5]}}
 	}
-	t.sources = make([]cloudSource, srcs.count())
+	t.sources = make([]cloudSource, srcs.Count())
 	for i := range t.sources {
 		s := &t.sources[i]
 		if s.source, err = str(srcs, i, 0); err != nil {
@@ -179,21 +162,21 @@ func decodeCloudTable(data []byte, release func([]byte)) (t *cloudTable, aliased
 		if s.provider, err = str(srcs, i, 2); err != nil {
 			return nil, false, err
 		}
-		s.ranges = int(srcs.at(i, 4))
+		s.ranges = int(srcs.At(i, 4))
 	}
-	spans, aliased, err := rangesFrom(secs[secCloudSpans])
+	spans, aliased, err := cachefile.Ranges(secs[secCloudSpans])
 	if err != nil {
 		return nil, false, err
 	}
-	v.after(secs[secCloudSources])
-	done := func([]ipRange) {}
+	v.After(secs[secCloudSources])
+	done := func([]cachefile.Range) {}
 	if aliased {
-		done = func(part []ipRange) { v.after(rangeBytes(part)) }
+		done = func(part []cachefile.Range) { v.After(cachefile.RangeBytes(part)) }
 	}
-	if err := checkRanges(spans, uint32(len(t.entries)), true, done); err != nil {
+	if err := cachefile.CheckRanges(spans, uint32(len(t.entries)), true, done); err != nil {
 		return nil, false, err
 	}
-	if err := v.finish(); err != nil {
+	if err := v.Finish(); err != nil {
 		return nil, false, err
 	}
 	t.spans = spans
@@ -215,15 +198,15 @@ func (t *cloudTable) encode() []byte {
 	}
 	ents := make([]byte, 0, len(t.entries)*4*entryWords)
 	for _, e := range t.entries {
-		c := e.entry
+		c := e.Cloud
 		for _, s := range [6]string{c.Provider, c.Region, c.Zone, c.Service, c.Country, c.Source} {
 			ents = ref(ents, s)
 		}
 		var flags uint32
-		if e.umbrella {
+		if e.Umbrella {
 			flags |= 1
 		}
-		if e.global {
+		if e.Global {
 			flags |= 2
 		}
 		ents = binary.LittleEndian.AppendUint32(ents, flags)
@@ -233,6 +216,6 @@ func (t *cloudTable) encode() []byte {
 		srcs = ref(ref(srcs, s.source), s.provider)
 		srcs = binary.LittleEndian.AppendUint32(srcs, uint32(s.ranges))
 	}
-	return encodeSections(cloudTableMagic, strs, ents, srcs,
-		appendRanges(make([]byte, 0, len(t.spans)*rangeRecSize), t.spans))
+	return cachefile.Encode(cloudTableMagic, strs, ents, srcs,
+		cachefile.AppendRanges(make([]byte, 0, len(t.spans)*cachefile.RangeSize), t.spans))
 }

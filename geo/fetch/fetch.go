@@ -1,4 +1,4 @@
-package geo
+package fetch
 
 import (
 	"context"
@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/egresswatch/egresswatch/geo/provider"
 )
 
-// FetchSource is one provider range file and where it is published.
-type FetchSource struct {
+// Source is one provider range file and where it is published.
+type Source struct {
 	Provider string // ECS provider name the file must parse as
 	URL      string // the file, or a page that links to it (see Link)
 	// Link, when set, finds the file's URL in the page at URL (Microsoft
@@ -24,18 +26,18 @@ type FetchSource struct {
 }
 
 // OfficialSources lists the providers' official range file locations.
-func OfficialSources() []FetchSource {
-	return []FetchSource{
-		{Provider: ProviderAWS, URL: "https://ip-ranges.amazonaws.com/ip-ranges.json", File: "aws-ip-ranges.json"},
-		{Provider: ProviderAzure, URL: "https://www.microsoft.com/en-us/download/details.aspx?id=56519",
+func OfficialSources() []Source {
+	return []Source{
+		{Provider: provider.AWS, URL: "https://ip-ranges.amazonaws.com/ip-ranges.json", File: "aws-ip-ranges.json"},
+		{Provider: provider.Azure, URL: "https://www.microsoft.com/en-us/download/details.aspx?id=56519",
 			Link: regexp.MustCompile(`https://download\.microsoft\.com/download/[^"'\s]+/ServiceTags_Public_[0-9]+\.json`),
 			File: "azure-servicetags-public.json"},
-		{Provider: ProviderGCP, URL: "https://www.gstatic.com/ipranges/cloud.json", File: "google-cloud.json"},
-		{Provider: ProviderOracle, URL: "https://docs.oracle.com/iaas/tools/public_ip_ranges.json", File: "oracle-public_ip_ranges.json"},
-		{Provider: ProviderCloudflare, URL: "https://www.cloudflare.com/ips-v4", File: "cloudflare-ips-v4.txt"},
-		{Provider: ProviderCloudflare, URL: "https://www.cloudflare.com/ips-v6", File: "cloudflare-ips-v6.txt"},
-		{Provider: ProviderDigitalOcean, URL: "https://digitalocean.com/geo/google.csv", File: "digitalocean-geofeed.csv"},
-		{Provider: ProviderLinode, URL: "https://geoip.linode.com/", File: "linode-geofeed.csv"},
+		{Provider: provider.GCP, URL: "https://www.gstatic.com/ipranges/cloud.json", File: "google-cloud.json"},
+		{Provider: provider.Oracle, URL: "https://docs.oracle.com/iaas/tools/public_ip_ranges.json", File: "oracle-public_ip_ranges.json"},
+		{Provider: provider.Cloudflare, URL: "https://www.cloudflare.com/ips-v4", File: "cloudflare-ips-v4.txt"},
+		{Provider: provider.Cloudflare, URL: "https://www.cloudflare.com/ips-v6", File: "cloudflare-ips-v6.txt"},
+		{Provider: provider.DigitalOcean, URL: "https://digitalocean.com/geo/google.csv", File: "digitalocean-geofeed.csv"},
+		{Provider: provider.Linode, URL: "https://geoip.linode.com/", File: "linode-geofeed.csv"},
 	}
 }
 
@@ -45,11 +47,11 @@ var ErrOffline = errors.New("network unreachable (offline?): import local copies
 // maxRangeFile bounds a download (Azure's file is about 4 MiB).
 const maxRangeFile = 64 << 20
 
-// Fetch downloads each source into dir (created if needed). A file is
+// Download downloads each source into dir (created if needed). A file is
 // written only after it parses as its provider's format, through a
 // temporary file and a rename, so a failed fetch leaves the old copy. It
 // returns the files written and every error, joined.
-func Fetch(ctx context.Context, client *http.Client, dir string, sources []FetchSource) ([]string, error) {
+func Download(ctx context.Context, client *http.Client, dir string, sources []Source) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("geo fetch: %w", err)
 	}
@@ -65,7 +67,7 @@ func Fetch(ctx context.Context, client *http.Client, dir string, sources []Fetch
 	return written, errors.Join(errs...)
 }
 
-func fetchOne(ctx context.Context, client *http.Client, dir string, s FetchSource) error {
+func fetchOne(ctx context.Context, client *http.Client, dir string, s Source) error {
 	url := s.URL
 	if s.Link != nil {
 		page, err := get(ctx, client, url)
@@ -82,12 +84,12 @@ func fetchOne(ctx context.Context, client *http.Client, dir string, s FetchSourc
 	if err != nil {
 		return err
 	}
-	cf, err := parseCloudData(s.File, body)
+	cf, err := provider.Parse(s.File, body)
 	if err != nil {
 		return fmt.Errorf("%s: %w", url, err)
 	}
-	if cf.provider != s.Provider {
-		return fmt.Errorf("%s: parsed as %s, want %s", url, cf.provider, s.Provider)
+	if cf.Provider != s.Provider {
+		return fmt.Errorf("%s: parsed as %s, want %s", url, cf.Provider, s.Provider)
 	}
 	return writeAtomic(filepath.Join(dir, s.File), body)
 }
@@ -160,7 +162,7 @@ func Import(from, dir string) (imported, skipped []string, err error) {
 		if err != nil {
 			return imported, skipped, fmt.Errorf("geo import: %w", err)
 		}
-		if _, err := parseCloudData(e.Name(), data); err != nil {
+		if _, err := provider.Parse(e.Name(), data); err != nil {
 			skipped = append(skipped, fmt.Sprintf("%s: %v", src, err))
 			continue
 		}

@@ -1,15 +1,14 @@
 package geo
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"runtime"
+
+	"github.com/egresswatch/egresswatch/geo/internal/cachefile"
 )
 
 // A parsed range CSV is cached in the user's cache directory, keyed by the
@@ -18,9 +17,9 @@ import (
 // time parsing them does. A cache that is missing, stale or damaged is
 // ignored (and rewritten); one that cannot be written costs nothing.
 
-// Version 2 is made to be mapped (see mapped.go): sections meta (flags),
+// Version 2 is made to be mapped (package cachefile): sections meta (flags),
 // vals (valRec records), strs (organisations and countries), ranges and
-// extras (ipRange records; extras are the overlapping rows, replayed into
+// extras (cachefile.Range records; extras are the overlapping rows, replayed into
 // the trie). Version 1 files have another magic and are parsed again.
 const rangeCacheMagic = "egresswatch-ranges-v2\n"
 
@@ -36,36 +35,19 @@ const (
 // rangeCachePath returns the cache file for the CSV at path, or "". Each
 // version has its own file name, so binaries of two versions run in turn
 // do not rewrite each other's caches on every start.
-func rangeCachePath(path string, st os.FileInfo) string { return cachePath("ranges2", path, st) }
-
-// cachePath returns the cache file of kind for the data file at path, or
-// "" when there is no cache directory.
-func cachePath(kind, path string, st os.FileInfo) string {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return ""
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%d\x00%d", abs, st.Size(), st.ModTime().UnixNano())
-	if kind == "cloud" {
-		writeRegionTables(h) // parsed provider files hold countries from the tables
-	}
-	return filepath.Join(dir, "egresswatch", kind+"-"+hex.EncodeToString(h.Sum(nil)[:12])+".bin")
+func rangeCachePath(path string, st os.FileInfo) string {
+	return cachefile.PathFor("ranges2", path, st, nil)
 }
 
 // loadRangeCache fills db from the cache file; false if there is none or
 // it is damaged. When db's records point into the mapping, the mapping is
 // released once db is unreachable (a Reload drops the old rangeDB).
 func (db *rangeDB) loadRangeCache(file string) bool {
-	data, mapped, err := mapFile(file)
+	data, mapped, err := cachefile.Map(file)
 	if err != nil {
 		return false
 	}
-	release := releasePages
+	release := cachefile.ReleasePages
 	if !mapped {
 		release = nil
 	}
@@ -73,15 +55,15 @@ func (db *rangeDB) loadRangeCache(file string) bool {
 	if err != nil {
 		db.ranges, db.vals, db.strs, db.overrides = nil, nil, "", 0 // the trie is filled only on success
 		if mapped {
-			unmapFile(data)
+			cachefile.Unmap(data)
 		}
 		return false
 	}
 	if mapped {
 		if aliased {
-			runtime.AddCleanup(db, unmapFile, data)
+			runtime.AddCleanup(db, cachefile.Unmap, data)
 		} else {
-			unmapFile(data)
+			cachefile.Unmap(data)
 		}
 	}
 	return true
@@ -92,7 +74,7 @@ func (db *rangeDB) loadRangeCache(file string) bool {
 // release, if not nil, is handed the pages that validation read and
 // lookups may not need.
 func (db *rangeDB) decodeCache(data []byte, release func([]byte)) (aliased bool, err error) {
-	secs, v, err := decodeSections(data, rangeCacheMagic, rangeSections, release)
+	secs, v, err := cachefile.Decode(data, rangeCacheMagic, rangeSections, release)
 	if err != nil {
 		return false, err
 	}
@@ -114,32 +96,32 @@ func (db *rangeDB) decodeCache(data []byte, release func([]byte)) (aliased bool,
 			return false, fmt.Errorf("range cache: value %d: bad string bounds", i)
 		}
 	}
-	v.after(secs[secStrs])
+	v.After(secs[secStrs])
 	nvals := uint32(len(vals))
-	ranges, rangesAliased, err := rangesFrom(secs[secRanges])
+	ranges, rangesAliased, err := cachefile.Ranges(secs[secRanges])
 	if err != nil {
 		return false, err
 	}
-	done := func([]ipRange) {}
+	done := func([]cachefile.Range) {}
 	if rangesAliased {
-		done = func(part []ipRange) { v.after(rangeBytes(part)) }
+		done = func(part []cachefile.Range) { v.After(cachefile.RangeBytes(part)) }
 	}
-	if err := checkRanges(ranges, nvals, true, done); err != nil {
+	if err := cachefile.CheckRanges(ranges, nvals, true, done); err != nil {
 		return false, err
 	}
-	extras, _, err := rangesFrom(secs[secExtras])
+	extras, _, err := cachefile.Ranges(secs[secExtras])
 	if err != nil {
 		return false, err
 	}
-	if err := checkRanges(extras, nvals, false, nil); err != nil {
+	if err := cachefile.CheckRanges(extras, nvals, false, nil); err != nil {
 		return false, err
 	}
 	for i, e := range extras {
-		if netip.AddrFrom16(e.lo).Is4In6() != netip.AddrFrom16(e.hi).Is4In6() {
+		if netip.AddrFrom16(e.Lo).Is4In6() != netip.AddrFrom16(e.Hi).Is4In6() {
 			return false, fmt.Errorf("range cache: extra range %d mixes address families", i)
 		}
 	}
-	if err := v.finish(); err != nil {
+	if err := v.Finish(); err != nil {
 		return false, err
 	}
 	db.vals, db.strs, db.ranges = vals, strs, ranges
@@ -155,19 +137,19 @@ func valsFrom(sec []byte) ([]valRec, bool, error) {
 	if len(sec)%valRecSize != 0 {
 		return nil, false, fmt.Errorf("range cache: value section of %d bytes", len(sec))
 	}
-	if vs, ok := view[valRec](sec, valRecSize); ok {
+	if vs, ok := cachefile.View[valRec](sec, valRecSize); ok {
 		return vs, true, nil
 	}
-	u := u32s{sec, 4}
-	vs := make([]valRec, u.count())
+	u := cachefile.Records{B: sec, N: 4}
+	vs := make([]valRec, u.Count())
 	for i := range vs {
-		vs[i] = valRec{u.at(i, 0), u.at(i, 1), u.at(i, 2), u.at(i, 3)}
+		vs[i] = valRec{u.At(i, 0), u.At(i, 1), u.At(i, 2), u.At(i, 3)}
 	}
 	return vs, false, nil
 }
 
 // encodeRangeCache lays db out as a version 2 cache.
-func (db *rangeDB) encodeRangeCache(extras []ipRange) []byte {
+func (db *rangeDB) encodeRangeCache(extras []cachefile.Range) []byte {
 	var flags uint32
 	if db.country {
 		flags = 1
@@ -179,23 +161,11 @@ func (db *rangeDB) encodeRangeCache(extras []ipRange) []byte {
 			vals = binary.LittleEndian.AppendUint32(vals, x)
 		}
 	}
-	return encodeSections(rangeCacheMagic, meta, vals, []byte(db.strs),
-		appendRanges(make([]byte, 0, len(db.ranges)*rangeRecSize), db.ranges), appendRanges(nil, extras))
+	return cachefile.Encode(rangeCacheMagic, meta, vals, []byte(db.strs),
+		cachefile.AppendRanges(make([]byte, 0, len(db.ranges)*cachefile.RangeSize), db.ranges), cachefile.AppendRanges(nil, extras))
 }
 
 // writeRangeCache stores db for the next start; errors are ignored.
-func (db *rangeDB) writeRangeCache(file string, extras []ipRange) {
-	writeCacheFile(file, db.encodeRangeCache(extras))
-}
-
-// writeCacheFile writes a cache through a temporary file and a rename, so
-// a reader never sees half a file and a mapped old version stays intact.
-func writeCacheFile(file string, data []byte) {
-	if file == "" || os.MkdirAll(filepath.Dir(file), 0o755) != nil {
-		return
-	}
-	tmp := file + ".tmp"
-	if os.WriteFile(tmp, data, 0o644) == nil {
-		_ = os.Rename(tmp, file)
-	}
+func (db *rangeDB) writeRangeCache(file string, extras []cachefile.Range) {
+	cachefile.Write(file, db.encodeRangeCache(extras))
 }

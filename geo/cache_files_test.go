@@ -17,26 +17,29 @@ import (
 	"unsafe"
 
 	"github.com/gaissmai/bart"
+
+	"github.com/egresswatch/egresswatch/geo/internal/cachefile"
+	"github.com/egresswatch/egresswatch/geo/provider"
 )
 
 // trieTable is the cloud table as it was built before the intervals: a
 // longest-prefix-match trie, the first file (by source) listing a prefix
 // winning unless a later one is better. The interval table must answer
 // exactly as it does.
-func trieTable(files []cloudFile) (*bart.Table[uint32], []cloudRange) {
+func trieTable(files []provider.File) (*bart.Table[uint32], []provider.Range) {
 	files = slices.Clone(files)
-	slices.SortStableFunc(files, func(a, b cloudFile) int { return strings.Compare(a.source, b.source) })
+	slices.SortStableFunc(files, func(a, b provider.File) int { return strings.Compare(a.Source, b.Source) })
 	t := &bart.Table[uint32]{}
-	var entries []cloudRange
+	var entries []provider.Range
 	for _, f := range files {
-		for _, r := range f.ranges {
-			if i, ok := t.Get(r.prefix); ok {
+		for _, r := range f.Ranges {
+			if i, ok := t.Get(r.Prefix); ok {
 				if better(r, entries[i]) {
 					entries[i] = r
 				}
 				continue
 			}
-			t.Insert(r.prefix, uint32(len(entries)))
+			t.Insert(r.Prefix, uint32(len(entries)))
 			entries = append(entries, r)
 		}
 	}
@@ -48,7 +51,7 @@ func trieTable(files []cloudFile) (*bart.Table[uint32], []cloudRange) {
 func cloudDirs(t *testing.T) []string {
 	var dirs []string
 	for _, d := range []string{"../../shared/geo/cloud", "../data/geo/cloud"} {
-		if ps, _ := cloudFilePaths(d); len(ps) > 0 {
+		if ps, _ := provider.Paths(d); len(ps) > 0 {
 			dirs = append(dirs, d)
 		}
 	}
@@ -61,12 +64,12 @@ func cloudDirs(t *testing.T) []string {
 // probeAddrs returns, for every prefix, its first and last address and one
 // inside, then n random IPv4 and n random IPv6 addresses (half of the IPv6
 // ones near a listed prefix, where the data is).
-func probeAddrs(files []cloudFile, n int) []netip.Addr {
+func probeAddrs(files []provider.File, n int) []netip.Addr {
 	r := rand.New(rand.NewPCG(7, 8))
 	var out, v6 []netip.Addr
 	for _, f := range files {
-		for _, c := range f.ranges {
-			first, last := c.prefix.Addr(), lastAddr(c.prefix)
+		for _, c := range f.Ranges {
+			first, last := c.Prefix.Addr(), lastAddr(c.Prefix)
 			out = append(out, first, last, first.Next(), last.Next(), first.Prev())
 			if first.Is6() {
 				v6 = append(v6, first)
@@ -102,7 +105,7 @@ func probeAddrs(files []cloudFile, n int) []netip.Addr {
 func TestCloudIntervalsMatchTrie(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	for _, dir := range cloudDirs(t) {
-		files, err := loadCloudDir(dir)
+		files, err := provider.ParseDir(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,10 +116,10 @@ func TestCloudIntervalsMatchTrie(t *testing.T) {
 		for _, a := range addrs {
 			i, wantOK := trie.Lookup(a)
 			got, ok := table.lookup(a)
-			var want cloudRange
+			var want provider.Range
 			if wantOK {
 				want = entries[i]
-				want.prefix = netip.Prefix{}
+				want.Prefix = netip.Prefix{}
 				hits++
 			}
 			if ok != wantOK || got != want {
@@ -141,15 +144,15 @@ func TestCloudIntervalsMatchTrie(t *testing.T) {
 // outer one, and an IPv6 prefix over the IPv4-mapped block, which must not
 // answer IPv4 addresses.
 func TestFlatten(t *testing.T) {
-	mk := func(entries ...string) cloudFile {
-		cf := cloudFile{provider: "geofeed", source: "geofeed:x.csv"}
+	mk := func(entries ...string) provider.File {
+		cf := provider.File{Provider: "geofeed", Source: "geofeed:x.csv"}
 		for i, p := range entries {
-			cf.ranges = append(cf.ranges, cloudRange{prefix: netip.MustParsePrefix(p),
-				entry: Cloud{Provider: "geofeed", Region: p, Country: "C" + string(rune('A'+i))}})
+			cf.Ranges = append(cf.Ranges, provider.Range{Prefix: netip.MustParsePrefix(p),
+				Cloud: Cloud{Provider: "geofeed", Region: p, Country: "C" + string(rune('A'+i))}})
 		}
 		return cf
 	}
-	files := []cloudFile{mk("0.0.0.0/0", "255.255.255.255/32", "0.0.0.0/8", "10.0.0.0/8", "10.0.0.0/16",
+	files := []provider.File{mk("0.0.0.0/0", "255.255.255.255/32", "0.0.0.0/8", "10.0.0.0/8", "10.0.0.0/16",
 		"10.0.0.0/24", "10.255.255.0/24", "10.128.0.0/9", "::/0", "ffff:ffff::/32",
 		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", "2001:db8::/32", "::ffff:0:0/96")}
 	table := newCloudTable(files)
@@ -162,12 +165,12 @@ func TestFlatten(t *testing.T) {
 		a := netip.MustParseAddr(s)
 		got, ok := table.lookup(a)
 		i, wantOK := trie.Lookup(a)
-		if !ok || !wantOK || got.entry != entries[i].entry {
-			t.Errorf("%s: intervals %v %s; trie %v %s", s, ok, got.entry.Region, wantOK, entries[i].entry.Region)
+		if !ok || !wantOK || got.Cloud != entries[i].Cloud {
+			t.Errorf("%s: intervals %v %s; trie %v %s", s, ok, got.Cloud.Region, wantOK, entries[i].Cloud.Region)
 		}
 	}
 	for i := 1; i < len(table.spans); i++ {
-		if cmp16(&table.spans[i].lo, &table.spans[i-1].hi) <= 0 {
+		if cachefile.Cmp16(&table.spans[i].Lo, &table.spans[i-1].Hi) <= 0 {
 			t.Fatalf("spans %d and %d overlap", i-1, i)
 		}
 	}
@@ -179,7 +182,7 @@ func TestFlatten(t *testing.T) {
 func TestCloudTableCache(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	for _, dir := range cloudDirs(t) {
-		files, err := loadCloudDir(dir)
+		files, err := provider.ParseDir(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,8 +191,8 @@ func TestCloudTableCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		paths, _ := cloudFilePaths(dir)
-		cache := cloudTablePath(paths)
+		paths, _ := provider.Paths(dir)
+		cache := cloudTablePath(paths, provider.WriteRegionTables)
 		if _, err := os.Stat(cache); err != nil {
 			t.Fatalf("no merged cache written: %v", err)
 		}
@@ -205,7 +208,7 @@ func TestCloudTableCache(t *testing.T) {
 				t.Fatalf("%s: intervals differ from the built table", dir)
 			}
 		}
-		if runtime.GOOS == "linux" && littleEndian() && !inMapping(t, &second.spans[0]) {
+		if runtime.GOOS == "linux" && cachefile.LittleEndian() && !inMapping(t, &second.spans[0]) {
 			t.Errorf("%s: cached intervals were copied, not mapped", dir)
 		}
 		for _, a := range probeAddrs(files, 20000) {
@@ -228,16 +231,16 @@ func TestCloudTableCache(t *testing.T) {
 	}
 }
 
-func countRanges(files []cloudFile) int {
+func countRanges(files []provider.File) int {
 	n := 0
 	for _, f := range files {
-		n += len(f.ranges)
+		n += len(f.Ranges)
 	}
 	return n
 }
 
 // inMapping reports whether p lies in a file mapping of the cache folder.
-func inMapping(t *testing.T, p *ipRange) bool {
+func inMapping(t *testing.T, p *cachefile.Range) bool {
 	maps, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
 		t.Skip("no /proc/self/maps")
@@ -285,12 +288,12 @@ func TestRangeCacheRealData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(parsed.ranges) > 0 && littleEndian() && runtime.GOOS == "linux" && !inMapping(t, &cached.ranges[0]) {
+		if len(parsed.ranges) > 0 && cachefile.LittleEndian() && runtime.GOOS == "linux" && !inMapping(t, &cached.ranges[0]) {
 			t.Errorf("%s: cached ranges were copied, not mapped", p)
 		}
 		var addrs []netip.Addr
 		for _, x := range parsed.ranges {
-			lo, hi := netip.AddrFrom16(x.lo).Unmap(), netip.AddrFrom16(x.hi).Unmap()
+			lo, hi := netip.AddrFrom16(x.Lo).Unmap(), netip.AddrFrom16(x.Hi).Unmap()
 			addrs = append(addrs, lo, hi, lo.Prev(), hi.Next())
 		}
 		for range 50000 {
@@ -356,16 +359,16 @@ func TestDamagedCaches(t *testing.T) {
 	}
 	// Damage under a valid checksum: only the structural checks can tell.
 	secStart := func(b []byte, nsec, sec int) int {
-		off := magicLen + 8 + 4*nsec
+		off := cachefile.MagicLen + 8 + 4*nsec
 		for i := range sec {
-			off += pad4(int(binary.LittleEndian.Uint32(b[magicLen+8+4*i:])))
+			off += (int(binary.LittleEndian.Uint32(b[cachefile.MagicLen+8+4*i:])) + 3) &^ 3 // padded to 4 bytes
 		}
 		return off
 	}
 	forged := func(base []byte, nsec int, edit func(b []byte)) []byte {
 		b := bytes.Clone(base)
 		edit(b)
-		fixChecksum(b)
+		cachefile.Seal(b)
 		return b
 	}
 	ranges := secStart(rangeCache, rangeSections, secRanges)
@@ -384,8 +387,8 @@ func TestDamagedCaches(t *testing.T) {
 		{"range ends before it starts", forged(rangeCache, rangeSections, func(b []byte) { b[ranges+14] = 0xff })},
 		{"value index out of range", forged(rangeCache, rangeSections, func(b []byte) { b[ranges+35] = 0x7f })},
 		{"string past the end", forged(rangeCache, rangeSections, func(b []byte) { b[vals+14] = 0x7f })},
-		{"absurd section size", forged(rangeCache, rangeSections, func(b []byte) { b[magicLen+8+4*secRanges+3] = 0x40 })},
-		{"wrong section count", forged(rangeCache, rangeSections, func(b []byte) { b[magicLen+4] = 9 })},
+		{"absurd section size", forged(rangeCache, rangeSections, func(b []byte) { b[cachefile.MagicLen+8+4*secRanges+3] = 0x40 })},
+		{"wrong section count", forged(rangeCache, rangeSections, func(b []byte) { b[cachefile.MagicLen+4] = 9 })},
 		{"unknown flags", forged(rangeCache, rangeSections, func(b []byte) { b[secStart(b, rangeSections, secMeta)] = 7 })},
 		{"unsorted spans", forged(tableCache, cloudSections, func(b []byte) {
 			var r0 [36]byte
@@ -471,7 +474,7 @@ func TestMappingsReleased(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if p := db.Lookup(netip.MustParseAddr("104.16.0.1")); p.Cloud.Provider != ProviderCloudflare {
+	if p := db.Lookup(netip.MustParseAddr("104.16.0.1")); p.Cloud.Provider != provider.Cloudflare {
 		t.Fatalf("after reloads: %+v", p)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -496,8 +499,8 @@ func TestSearchAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := []cloudFile{{provider: "cloudflare", source: "cloudflare:x.txt",
-		ranges: []cloudRange{{prefix: netip.MustParsePrefix("104.16.0.0/13"), global: true}}}}
+	files := []provider.File{{Provider: "cloudflare", Source: "cloudflare:x.txt",
+		Ranges: []provider.Range{{Prefix: netip.MustParsePrefix("104.16.0.0/13"), Global: true}}}}
 	table := newCloudTable(files)
 	a, b := netip.MustParseAddr("81.2.69.160"), netip.MustParseAddr("104.16.0.1")
 	if n := testing.AllocsPerRun(1000, func() {
@@ -512,7 +515,7 @@ func TestSearchAllocs(t *testing.T) {
 // BenchmarkCloudTableLookup is the interval search alone on the shared
 // provider files.
 func BenchmarkCloudTableLookup(b *testing.B) {
-	files, err := loadCloudDir(filepath.Join(shared(b), "cloud"))
+	files, err := provider.ParseDir(filepath.Join(shared(b), "cloud"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -528,7 +531,7 @@ func BenchmarkCloudTableLookup(b *testing.B) {
 
 // BenchmarkCloudTrieLookup is the same search in the trie it replaced.
 func BenchmarkCloudTrieLookup(b *testing.B) {
-	files, err := loadCloudDir(filepath.Join(shared(b), "cloud"))
+	files, err := provider.ParseDir(filepath.Join(shared(b), "cloud"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -570,7 +573,7 @@ func TestMMDBCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		st, _ := os.Stat(p)
-		cache := cachePath("mmdb", p, st)
+		cache := cachefile.PathFor("mmdb", p, st, nil)
 		good, err := os.ReadFile(cache)
 		if err != nil {
 			t.Fatalf("%s: no cached copy: %v", p, err)

@@ -1,4 +1,4 @@
-package geo
+package provider
 
 import (
 	"bufio"
@@ -8,38 +8,42 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/egresswatch/egresswatch/geo/internal/cachefile"
 )
 
-// A parsed provider file is cached beside the parsed range CSVs (see
-// csvcache.go): the Azure service tags alone are 90 000 ranges of JSON.
+// A parsed provider file is cached beside geo's parse caches, keyed by the
+// file and the region tables (its ranges hold countries taken from them):
+// the Azure service tags alone are 90 000 ranges of JSON.
 
 const cloudCacheMagic = "egresswatch-cloud-v1\n"
 
-// parseCloudFileCached is parseCloudFile with the cache in front.
-func parseCloudFileCached(path string) (cloudFile, error) {
+// ParseFileCached is ParseFile with the cache in front.
+func ParseFileCached(path string) (File, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return parseCloudFile(path)
+		return ParseFile(path)
 	}
-	cache := cachePath("cloud", path, st)
+	cache := cachePath(path, st)
 	if cache != "" {
 		if cf, ok := loadCloudCache(cache); ok {
 			return cf, nil
 		}
 	}
-	cf, err := parseCloudFile(path)
+	cf, err := ParseFile(path)
 	if err == nil && cache != "" {
 		writeCloudCache(cache, cf)
 	}
 	return cf, err
 }
 
-func writeCloudCache(file string, cf cloudFile) {
-	if os.MkdirAll(filepath.Dir(file), 0o755) != nil {
-		return
-	}
+// cachePath returns the cache file of the provider file at path, or "".
+func cachePath(path string, st os.FileInfo) string {
+	return cachefile.PathFor("cloud", path, st, WriteRegionTables)
+}
+
+func writeCloudCache(file string, cf File) {
 	strs := map[string]uint32{}
 	var table []string
 	id := func(s string) uint32 {
@@ -52,29 +56,29 @@ func writeCloudCache(file string, cf cloudFile) {
 		return i
 	}
 	var body bytes.Buffer
-	for _, r := range cf.ranges {
-		a := r.prefix.Addr().As16()
+	for _, r := range cf.Ranges {
+		a := r.Prefix.Addr().As16()
 		body.Write(a[:])
 		var flags byte
-		if r.prefix.Addr().Is4() {
+		if r.Prefix.Addr().Is4() {
 			flags |= 1
 		}
-		if r.umbrella {
+		if r.Umbrella {
 			flags |= 2
 		}
-		if r.global {
+		if r.Global {
 			flags |= 4
 		}
-		body.WriteByte(byte(r.prefix.Bits()))
+		body.WriteByte(byte(r.Prefix.Bits()))
 		body.WriteByte(flags)
-		e := r.entry
+		e := r.Cloud
 		for _, s := range []string{e.Provider, e.Region, e.Service, e.Country, e.Source, e.Zone} {
 			body.Write(binary.AppendUvarint(nil, uint64(id(s))))
 		}
 	}
 	var b bytes.Buffer
 	b.WriteString(cloudCacheMagic)
-	for _, s := range []string{cf.provider, cf.source} {
+	for _, s := range []string{cf.Provider, cf.Source} {
 		b.Write(binary.AppendUvarint(nil, uint64(len(s))))
 		b.WriteString(s)
 	}
@@ -83,23 +87,20 @@ func writeCloudCache(file string, cf cloudFile) {
 		b.Write(binary.AppendUvarint(nil, uint64(len(s))))
 		b.WriteString(s)
 	}
-	b.Write(binary.AppendUvarint(nil, uint64(len(cf.ranges))))
+	b.Write(binary.AppendUvarint(nil, uint64(len(cf.Ranges))))
 	b.Write(body.Bytes())
-	tmp := file + ".tmp"
-	if os.WriteFile(tmp, b.Bytes(), 0o644) == nil {
-		_ = os.Rename(tmp, file)
-	}
+	cachefile.Write(file, b.Bytes())
 }
 
-func loadCloudCache(file string) (cloudFile, bool) {
+func loadCloudCache(file string) (File, bool) {
 	f, err := os.Open(file)
 	if err != nil {
-		return cloudFile{}, false
+		return File{}, false
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return cloudFile{}, false
+		return File{}, false
 	}
 	cf, err := decodeCloudCache(bufio.NewReaderSize(f, 1<<20), st.Size())
 	return cf, err == nil
@@ -107,8 +108,8 @@ func loadCloudCache(file string) (cloudFile, bool) {
 
 // decodeCloudCache reads a cache of size bytes; the counts it holds are
 // believed only as far as size could hold them.
-func decodeCloudCache(r *bufio.Reader, size int64) (cloudFile, error) {
-	var cf cloudFile
+func decodeCloudCache(r *bufio.Reader, size int64) (File, error) {
+	var cf File
 	magic := make([]byte, len(cloudCacheMagic))
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != cloudCacheMagic {
 		return cf, errors.New("not a cloud cache")
@@ -123,10 +124,10 @@ func decodeCloudCache(r *bufio.Reader, size int64) (cloudFile, error) {
 		return sb.String(), err
 	}
 	var err error
-	if cf.provider, err = str(); err != nil {
+	if cf.Provider, err = str(); err != nil {
 		return cf, err
 	}
-	if cf.source, err = str(); err != nil {
+	if cf.Source, err = str(); err != nil {
 		return cf, err
 	}
 	nt, err := binary.ReadUvarint(r)
@@ -145,7 +146,7 @@ func decodeCloudCache(r *bufio.Reader, size int64) (cloudFile, error) {
 	if err != nil || nr > 1<<24 {
 		return cf, errors.New("cloud cache: bad count")
 	}
-	cf.ranges = make([]cloudRange, 0, min(int64(nr), size/24)) // 18 bytes + 6 indexes
+	cf.Ranges = make([]Range, 0, min(int64(nr), size/24)) // 18 bytes + 6 indexes
 	var a [18]byte
 	for i := uint64(0); i < nr; i++ {
 		if _, err := io.ReadFull(r, a[:]); err != nil {
@@ -168,8 +169,8 @@ func decodeCloudCache(r *bufio.Reader, size int64) (cloudFile, error) {
 			}
 			ids[k] = table[n]
 		}
-		cf.ranges = append(cf.ranges, cloudRange{prefix: p, umbrella: flags&2 != 0, global: flags&4 != 0,
-			entry: Cloud{Provider: ids[0], Region: ids[1], Service: ids[2], Country: ids[3], Source: ids[4], Zone: ids[5]}})
+		cf.Ranges = append(cf.Ranges, Range{Prefix: p, Umbrella: flags&2 != 0, Global: flags&4 != 0,
+			Cloud: Cloud{Provider: ids[0], Region: ids[1], Service: ids[2], Country: ids[3], Source: ids[4], Zone: ids[5]}})
 	}
 	return cf, nil
 }

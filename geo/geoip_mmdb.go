@@ -11,6 +11,8 @@ import (
 
 	"github.com/oschwald/geoip2-golang/v2"
 	"github.com/oschwald/maxminddb-golang/v2"
+
+	"github.com/egresswatch/egresswatch/geo/internal/cachefile"
 )
 
 // dbKind is what a GeoIP database can answer, decided from its metadata.
@@ -68,7 +70,7 @@ type mmdb struct {
 }
 
 // mmdbCacheMagic heads a cached copy of a MaxMind DB file: one section,
-// the file's bytes, under the checksum of the cache layout (mapped.go).
+// the file's bytes, under the checksum of the cache layout (package cachefile).
 const mmdbCacheMagic = "egresswatch-mmdb-v1\n"
 
 // ErrUnsupportedDatabase is returned for a valid MaxMind DB file whose
@@ -82,7 +84,7 @@ func openMMDB(path string) (*mmdb, error) {
 	if err != nil {
 		return nil, fmt.Errorf("geoip database: %w", err)
 	}
-	cache := cachePath("mmdb", path, st)
+	cache := cachefile.PathFor("mmdb", path, st, nil)
 	if cache != "" {
 		if db, ok := openMMDBCache(path, cache); ok {
 			return db, nil
@@ -94,7 +96,7 @@ func openMMDB(path string) (*mmdb, error) {
 	}
 	db, err := newMMDB(path, data)
 	if err == nil && cache != "" {
-		writeCacheFile(cache, encodeSections(mmdbCacheMagic, data))
+		cachefile.Write(cache, cachefile.Encode(mmdbCacheMagic, data))
 	}
 	return db, err
 }
@@ -102,27 +104,27 @@ func openMMDB(path string) (*mmdb, error) {
 // openMMDBCache maps the cached copy of the database at path; false if
 // there is none or it is damaged.
 func openMMDBCache(path, cache string) (*mmdb, bool) {
-	data, mapped, err := mapFile(cache)
+	data, mapped, err := cachefile.Map(cache)
 	if err != nil {
 		return nil, false
 	}
-	release := releasePages
+	release := cachefile.ReleasePages
 	if !mapped {
 		release = nil
 	}
 	var db *mmdb
-	secs, v, err := decodeSections(data, mmdbCacheMagic, 1, release)
+	secs, v, err := cachefile.Decode(data, mmdbCacheMagic, 1, release)
 	if err == nil {
-		err = v.finish()
+		err = v.Finish()
 	}
 	if err == nil {
 		db, err = newMMDB(path, secs[0])
 	}
 	if mapped {
 		if err == nil {
-			runtime.AddCleanup(db, unmapFile, data)
+			runtime.AddCleanup(db, cachefile.Unmap, data)
 		} else {
-			unmapFile(data)
+			cachefile.Unmap(data)
 		}
 	}
 	return db, err == nil

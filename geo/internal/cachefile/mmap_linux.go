@@ -1,6 +1,6 @@
 //go:build linux
 
-package geo
+package cachefile
 
 import (
 	"fmt"
@@ -9,12 +9,12 @@ import (
 	"unsafe"
 )
 
-// mapFile maps the file at path read-only and shared: its pages come from
+// Map maps the file at path read-only and shared: its pages come from
 // the page cache and count against the process only while touched. The
 // caches are replaced by rename, never rewritten in place, so a mapped
 // file does not change under its readers. mapped is false when the data
 // was read instead.
-func mapFile(path string) (data []byte, mapped bool, err error) {
+func Map(path string) (data []byte, mapped bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, false, err
@@ -34,17 +34,17 @@ func mapFile(path string) (data []byte, mapped bool, err error) {
 	return data, true, nil
 }
 
-// unmapFile releases a mapping made by mapFile.
-func unmapFile(data []byte) {
+// Unmap releases a mapping made by Map.
+func Unmap(data []byte) {
 	if len(data) > 0 {
 		_ = syscall.Munmap(data)
 	}
 }
 
-// releasePages drops the whole pages of b, part of a mapping, from the
+// ReleasePages drops the whole pages of b, part of a mapping, from the
 // process: validating a cache reads every page, but lookups need few of
 // them. They come back from the page cache when touched again.
-func releasePages(b []byte) {
+func ReleasePages(b []byte) {
 	if len(b) == 0 {
 		return
 	}

@@ -1,16 +1,17 @@
 package geo
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
-	"hash/crc32"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/egresswatch/egresswatch/geo/internal/cachefile"
+	"github.com/egresswatch/egresswatch/geo/provider"
 )
 
 // TestRangeCache loads a range CSV twice: the second load comes from the
@@ -84,17 +85,14 @@ func equalAnswers(a, b []geoAnswer) bool {
 // records' alignment, by copy, and both must agree.
 func FuzzCacheDecoders(f *testing.F) {
 	f.Add([]byte(rangeCacheMagic))
-	f.Add([]byte(cloudCacheMagic))
 	f.Add([]byte(cloudTableMagic))
-	f.Add([]byte(cloudCacheMagic + "\x03aws\x0aaws:x.json\x01\x00\x01"))
 	for _, b := range seedCaches(f) {
 		f.Add(b)
 	}
 	probes := []netip.Addr{netip.MustParseAddr("1.0.0.1"), netip.MustParseAddr("1.0.5.1"),
 		netip.MustParseAddr("3.0.0.1"), netip.MustParseAddr("20.0.0.1"), netip.MustParseAddr("2001:db8::1")}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = decodeCloudCache(bufio.NewReader(bytes.NewReader(data)), int64(len(data)))
-		fixChecksum(data)
+		cachefile.Seal(data)
 		shifted := make([]byte, len(data)+1)[1:]
 		copy(shifted, data)
 		var a, b rangeDB
@@ -124,14 +122,6 @@ func FuzzCacheDecoders(f *testing.F) {
 	})
 }
 
-// fixChecksum sets the checksum of a mapped-format cache to match its
-// bytes.
-func fixChecksum(data []byte) {
-	if len(data) >= magicLen+4 {
-		binary.LittleEndian.PutUint32(data[magicLen:], crc32.Checksum(data[magicLen+4:], crc32.MakeTable(crc32.Castagnoli)))
-	}
-}
-
 // seedCaches returns valid caches of both mapped kinds, made from small
 // tables.
 func seedCaches(t testing.TB) [][]byte {
@@ -145,31 +135,30 @@ func seedCaches(t testing.TB) [][]byte {
 	if err := ctry.read(strings.NewReader("1.0.0.0,1.0.0.255,au\n::,::ff,zz\n")); err != nil {
 		t.Fatal(err)
 	}
-	cf, err := parseCloudData("ip-ranges.json", []byte(`{"syncToken":"1","prefixes":[
+	cf, err := provider.Parse("ip-ranges.json", []byte(`{"syncToken":"1","prefixes":[
 	 {"ip_prefix":"3.0.0.0/16","region":"eu-west-2","service":"AMAZON","network_border_group":"eu-west-2"},
 	 {"ip_prefix":"3.0.5.0/24","region":"GLOBAL","service":"CLOUDFRONT","network_border_group":"GLOBAL"}],
 	 "ipv6_prefixes":[{"ipv6_prefix":"2001:db8::/32","region":"eu-central-2","service":"EC2","network_border_group":"eu-central-2"}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return [][]byte{db.encodeRangeCache(db.extras), ctry.encodeRangeCache(nil), newCloudTable([]cloudFile{cf}).encode()}
+	return [][]byte{db.encodeRangeCache(db.extras), ctry.encodeRangeCache(nil), newCloudTable([]provider.File{cf}).encode()}
 }
 
 // TestCacheHugeCounts: a damaged header that claims millions of entries in
 // a tiny file fails without allocating for the claim.
 func TestCacheHugeCounts(t *testing.T) {
 	huge := func(magic string, n int) []byte {
-		b := make([]byte, magicLen+8+4*n)
+		b := make([]byte, cachefile.MagicLen+8+4*n)
 		copy(b, magic)
-		binary.LittleEndian.PutUint32(b[magicLen+4:], uint32(n))
+		binary.LittleEndian.PutUint32(b[cachefile.MagicLen+4:], uint32(n))
 		for i := range n {
-			binary.LittleEndian.PutUint32(b[magicLen+8+4*i:], 0xfffffff0)
+			binary.LittleEndian.PutUint32(b[cachefile.MagicLen+8+4*i:], 0xfffffff0)
 		}
-		fixChecksum(b)
+		cachefile.Seal(b)
 		return b
 	}
 	rangeHdr, tableHdr := huge(rangeCacheMagic, rangeSections), huge(cloudTableMagic, cloudSections)
-	cloudHdr := []byte(cloudCacheMagic + "\x00\x00\xff\xff\xff\x07")
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	var db rangeDB
@@ -179,11 +168,28 @@ func TestCacheHugeCounts(t *testing.T) {
 	if _, _, err := decodeCloudTable(tableHdr, nil); err == nil {
 		t.Error("cloud table cache with absurd counts decoded")
 	}
-	if _, err := decodeCloudCache(bufio.NewReader(bytes.NewReader(cloudHdr)), int64(len(cloudHdr))); err == nil {
-		t.Error("cloud cache with absurd counts decoded")
-	}
 	runtime.ReadMemStats(&after)
 	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
 		t.Errorf("decoding tiny damaged caches allocated %d MiB", got>>20)
+	}
+}
+
+// TestCacheKeys: the merged cloud table's cache name changes with the
+// region tables, whose countries it holds; the names are stable.
+func TestCacheKeys(t *testing.T) {
+	f := fixture("asn-ranges.csv")
+	changed := func(w io.Writer) {
+		provider.WriteRegionTables(w)
+		io.WriteString(w, "aws\x00xx-test-1\x00GB\n")
+	}
+	if cloudTablePath([]string{f}, provider.WriteRegionTables) == cloudTablePath([]string{f}, changed) {
+		t.Error("merged table cache name did not change with the region tables")
+	}
+	st, err := os.Stat(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rangeCachePath(f, st) != rangeCachePath(f, st) {
+		t.Error("cache names are not stable")
 	}
 }

@@ -1,4 +1,4 @@
-package geo
+package provider
 
 import (
 	"fmt"
@@ -324,24 +324,24 @@ var oracleRegions = map[string]string{
 // regionTable returns the region table of an ECS provider name.
 func regionTable(provider string) map[string]string {
 	switch provider {
-	case ProviderAWS:
+	case AWS:
 		return awsRegions
-	case ProviderAzure:
+	case Azure:
 		return azureRegions
-	case ProviderGCP:
+	case GCP:
 		return gcpRegions
-	case ProviderOracle:
+	case Oracle:
 		return oracleRegions
 	}
 	return nil
 }
 
-// writeRegionTables writes every built-in region table, in a fixed order,
+// WriteRegionTables writes every built-in region table, in a fixed order,
 // to w: the caches of parsed provider files hold countries taken from
 // these tables, so their keys include them, and a new release with a
 // corrected table does not keep serving the old answers.
-func writeRegionTables(w io.Writer) {
-	for _, p := range []string{ProviderAWS, ProviderAzure, ProviderGCP, ProviderOracle} {
+func WriteRegionTables(w io.Writer) {
+	for _, p := range []string{AWS, Azure, GCP, Oracle} {
 		t := regionTable(p)
 		for _, r := range slices.Sorted(maps.Keys(t)) {
 			fmt.Fprintf(w, "%s\x00%s\x00%s\n", p, r, t[r])
