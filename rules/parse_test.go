@@ -150,3 +150,29 @@ func TestParseAliasBudget(t *testing.T) {
 		t.Errorf("%d aliases: err = %v", maxAliases+5, err)
 	}
 }
+
+func TestErrorListOverflow(t *testing.T) {
+	// 150 unknown top-level keys: the list holds them all, its text the
+	// first maxErrors and a count of the rest.
+	var b strings.Builder
+	b.WriteString("version: 1\n")
+	for i := range 150 {
+		b.WriteString("k" + strconv.Itoa(i) + ": 1\n")
+	}
+	_, err := Parse("many.yaml", []byte(b.String()))
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("errors.As(ErrorList) = false for %T", err)
+	}
+	if list.Len() != 150 {
+		t.Errorf("Len() = %d, want 150", list.Len())
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != maxErrors+1 || lines[maxErrors] != "many.yaml:102:1: too many errors (50 more)" {
+		t.Errorf("%d lines, last %q", len(lines), lines[len(lines)-1])
+	}
+	var perr *Error
+	if !errors.As(err, &perr) || perr != list[0] {
+		t.Errorf("errors.As(*Error) = %v, want the first error", perr)
+	}
+}
