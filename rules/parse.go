@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,9 +17,16 @@ import (
 type Error struct {
 	Pos Pos
 	Msg string
+
+	before   bool   // the fault is about the line above too: show it
+	fileWide bool   // about no line: Pos is 1:1, and no line is shown
+	excerpt  string // the line and a caret under Pos, see source.excerpt
 }
 
-func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+// Error returns file:line:col: message, then the line with a caret under
+// the column (and for some YAML syntax errors the line above), each
+// source line starting with a space.
+func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg + e.excerpt }
 
 // ErrorList is every problem found in a policy file, sorted by position.
 // Load and Parse return one as their error; get it with errors.As, and the
@@ -40,7 +45,7 @@ func (l ErrorList) Error() string {
 			b.WriteByte('\n')
 		}
 		if i == maxErrors {
-			more := &Error{e.Pos, fmt.Sprintf("too many errors (%d more)", len(l)-i)}
+			more := &Error{Pos: e.Pos, Msg: fmt.Sprintf("too many errors (%d more)", len(l)-i)}
 			b.WriteString(more.Error())
 			break
 		}
@@ -108,7 +113,7 @@ func Parse(name string, data []byte) (*Policy, error) { return ParseWith(name, d
 // it, otherwise it is a new service that rules may name in to. The error,
 // if any, is an ErrorList.
 func ParseWith(name string, data []byte, cats ...*Catalog) (*Policy, error) {
-	p := &parser{file: name, conv: newIDNA()}
+	p := &parser{file: name, conv: newIDNA(), src: newSource(data)}
 	pol := p.parse(data, cats)
 	if len(p.errs) > 0 {
 		sort.SliceStable(p.errs, func(i, j int) bool {
@@ -118,6 +123,11 @@ func ParseWith(name string, data []byte, cats ...*Catalog) (*Policy, error) {
 			}
 			return a.Col < b.Col
 		})
+		for _, e := range p.errs[:min(len(p.errs), maxErrors)] {
+			if !e.fileWide {
+				e.excerpt = p.src.excerpt(e.Pos, e.before)
+			}
+		}
 		return nil, ErrorList(p.errs)
 	}
 	return pol, nil
@@ -127,6 +137,7 @@ func ParseWith(name string, data []byte, cats ...*Catalog) (*Policy, error) {
 // file, and collects every problem it finds in errs.
 type parser struct {
 	file    string
+	src     *source
 	conv    idnaConverter
 	pol     *Policy // being built
 	errs    []*Error
@@ -160,21 +171,12 @@ func (p *parser) parse(data []byte, cats []*Catalog) *Policy {
 	return p.pol
 }
 
-var yamlRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // document decodes the YAML and returns the root mapping, or nil after
 // reporting why there is none.
 func (p *parser) document(data []byte) *yaml.Node {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		msg, line := err.Error(), 1
-		if m := yamlRE.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = m[2]
-		} else {
-			msg = strings.TrimPrefix(msg, "yaml: ")
-		}
-		p.errs = append(p.errs, &Error{Pos{p.file, line, 1}, "YAML syntax: " + msg})
+		p.errs = append(p.errs, p.src.syntaxError(p.file, err))
 		return nil
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
@@ -190,11 +192,11 @@ func (p *parser) document(data []byte) *yaml.Node {
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
-	line, col := 1, 1
+	e := &Error{Pos: Pos{p.file, 1, 1}, Msg: fmt.Sprintf(format, args...), fileWide: true}
 	if n != nil && n.Line > 0 {
-		line, col = n.Line, n.Column
+		e.Pos.Line, e.Pos.Col, e.fileWide = n.Line, n.Column, false
 	}
-	p.errs = append(p.errs, &Error{Pos{p.file, line, col}, fmt.Sprintf(format, args...)})
+	p.errs = append(p.errs, e)
 }
 
 func (p *parser) pos(n *yaml.Node) Pos { return Pos{p.file, n.Line, n.Column} }
