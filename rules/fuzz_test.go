@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // FuzzParse: the policy parser never panics, and every error it reports
-// is positioned.
+// is positioned, followed only by source lines.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(fixtures, "*.yaml"))
 	for _, file := range files {
@@ -22,15 +24,70 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse("f.yaml", data)
 		if err != nil {
-			for _, line := range strings.Split(err.Error(), "\n") {
-				if !strings.HasPrefix(line, "f.yaml:") {
-					t.Fatalf("unpositioned error line %q", line)
-				}
-			}
+			checkErrorText(t, err.Error(), "f.yaml")
 			return
 		}
 		in := Input{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("8.8.8.8"), Name: "www.tiktok.com"}
 		p.Evaluate(&in, nil)
+	})
+}
+
+// FuzzSource: the lines of a source are yaml.v3's: every plain scalar
+// node stands at its Line and Column. Excerpts never panic and put their
+// caret under the column; a YAML syntax error is placed on a line of the
+// file, and its text is positioned.
+func FuzzSource(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(fixtures, "*.yaml"))
+	for _, file := range files {
+		if b, err := os.ReadFile(file); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("\ufeffa: b\r\nc: [d,\re]\u0085f: \"g\th\"\u2028i: 'j\u2029k'\n"))
+	f.Add([]byte("a:\n  b: 1\n c: 2\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		src := newSource(data)
+		var doc yaml.Node
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			e := src.syntaxError("f.yaml", err)
+			if len(src.lines) > 0 && (e.Pos.Line < 1 || e.Pos.Line > len(src.lines)) {
+				t.Fatalf("syntax error on line %d of %d", e.Pos.Line, len(src.lines))
+			}
+			checkErrorText(t, e.Pos.String()+": "+e.Msg+src.excerpt(e.Pos, e.before), "f.yaml")
+			return
+		}
+		if len(src.lines) == 0 {
+			return // UTF-16
+		}
+		var walk func(n *yaml.Node, depth int)
+		walk = func(n *yaml.Node, depth int) {
+			if depth > 50 {
+				return
+			}
+			word := n.Value
+			if i := strings.IndexAny(word, " \t\n"); i >= 0 {
+				word = word[:i]
+			}
+			if n.Kind == yaml.ScalarNode && n.Style == 0 && n.Anchor == "" && word != "" {
+				line, ok := src.line(n.Line)
+				rs := []rune(line)
+				if !ok || n.Column < 1 || n.Column > len(rs) || !strings.HasPrefix(string(rs[n.Column-1:]), word) {
+					t.Fatalf("node %q at %d:%d, but the line there is %q", n.Value, n.Line, n.Column, line)
+				}
+				ex := src.excerpt(Pos{"f.yaml", n.Line, n.Column}, false)
+				shown := strings.Split(ex, "\n")
+				if len(shown) != 3 {
+					t.Fatalf("excerpt of %d:%d is %d lines: %q", n.Line, n.Column, len(shown)-1, ex)
+				}
+				if i := strings.IndexByte(shown[2], '^'); len(line) <= excerptWidth && isPrintableASCII(line) && shown[1][i] != word[0] {
+					t.Fatalf("caret not under %q:%s", word, ex)
+				}
+			}
+			for _, c := range n.Content {
+				walk(c, depth+1)
+			}
+		}
+		walk(&doc, 0)
 	})
 }
 
@@ -54,6 +111,15 @@ func FuzzService(f *testing.F) {
 			t.Fatalf("Service(%q) = %q, reference says corp-saas=%v", name, got, want)
 		}
 	})
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 func isASCII(s string) bool {

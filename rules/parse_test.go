@@ -59,12 +59,7 @@ func TestBadPolicies(t *testing.T) {
 			if got != string(want) {
 				t.Errorf("errors differ from %s\ngot:\n%s\nwant:\n%s", golden, got, want)
 			}
-			// Every line is file:line:col: message.
-			for _, line := range strings.Split(strings.TrimSpace(got), "\n") {
-				if !strings.HasPrefix(line, f+":") || strings.Count(line, ":") < 3 {
-					t.Errorf("line %q is not file:line:col: message", line)
-				}
-			}
+			checkErrorText(t, got, f)
 			var perr *Error
 			if !errors.As(err, &perr) || perr.Pos.Line == 0 {
 				t.Errorf("errors.As(*Error) = %v, %+v", err, perr)
@@ -146,7 +141,92 @@ func TestParseAliasBudget(t *testing.T) {
 	}
 	big := "version: 1\ninternal: [&c 10.0.0.0/8" + strings.Repeat(", *c", maxAliases+5) + "]\n"
 	_, err := Parse("big.yaml", []byte(big))
-	if err == nil || err.Error() != "big.yaml:2:"+strconv.Itoa(4*(maxAliases+1)+23)+": too many alias expansions (more than 1000)" {
+	// The excerpt shows the last 100 characters of the long line, the
+	// caret under the alias that broke the budget.
+	want := "big.yaml:2:" + strconv.Itoa(4*(maxAliases+1)+23) + ": too many alias expansions (more than 1000)" +
+		"\n    2 | ..." + strings.Repeat(" *c,", 24) + " *c]" +
+		"\n      | " + strings.Repeat(" ", 3+4*20+1) + "^"
+	var perr *Error
+	if !errors.As(err, &perr) || perr.Error() != want {
 		t.Errorf("%d aliases: err = %v", maxAliases+5, err)
+	}
+}
+
+// checkErrorText checks that the text of a policy's errors is lines of
+// file:line:col: message, each followed by source lines that start with
+// a space.
+func checkErrorText(t testing.TB, text, file string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	for i, line := range lines {
+		switch {
+		case strings.HasPrefix(line, " "):
+			if i == 0 {
+				t.Errorf("source line %q before any error", line)
+			}
+		case !strings.HasPrefix(line, file+":") || strings.Count(line, ":") < 3:
+			t.Errorf("line %q is not file:line:col: message", line)
+		}
+	}
+}
+
+// TestSyntaxErrorLines: yaml.v3 says where it noticed a syntax error,
+// often lines away from it; the error points at the fault.
+func TestSyntaxErrorLines(t *testing.T) {
+	for _, tt := range []struct {
+		fixture        string
+		yamlLine, line int
+	}{
+		{"syntax.bad.yaml", 3, 4},          // a list left open
+		{"syntax-later.bad.yaml", 4, 1},    // a list left open, noticed three lines later
+		{"syntax-indent.bad.yaml", 16, 28}, // a key indented too little
+		{"syntax-colon.bad.yaml", 18, 18},  // an unquoted ": "
+		{"syntax-quote.bad.yaml", 23, 23},  // a quote left open
+	} {
+		t.Run(tt.fixture, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(fixtures, tt.fixture))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, yl := yamlProblem(data); yl != tt.yamlLine {
+				t.Errorf("yaml.v3 says line %d, want %d (has yaml.v3 changed?)", yl, tt.yamlLine)
+			}
+			_, err = Parse(tt.fixture, data)
+			var perr *Error
+			if !errors.As(err, &perr) || perr.Pos.Line != tt.line {
+				t.Errorf("error %v, want it on line %d", err, tt.line)
+			}
+		})
+	}
+}
+
+func TestErrorListOverflow(t *testing.T) {
+	// 150 unknown top-level keys: the list holds them all, its text the
+	// first maxErrors and a count of the rest.
+	var b strings.Builder
+	b.WriteString("version: 1\n")
+	for i := range 150 {
+		b.WriteString("k" + strconv.Itoa(i) + ": 1\n")
+	}
+	_, err := Parse("many.yaml", []byte(b.String()))
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("errors.As(ErrorList) = false for %T", err)
+	}
+	if list.Len() != 150 {
+		t.Errorf("Len() = %d, want 150", list.Len())
+	}
+	var errLines []string // without the source lines
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if !strings.HasPrefix(line, " ") {
+			errLines = append(errLines, line)
+		}
+	}
+	if len(errLines) != maxErrors+1 || errLines[maxErrors] != "many.yaml:102:1: too many errors (50 more)" {
+		t.Errorf("%d errors, last %q", len(errLines), errLines[len(errLines)-1])
+	}
+	var perr *Error
+	if !errors.As(err, &perr) || perr != list[0] {
+		t.Errorf("errors.As(*Error) = %v, want the first error", perr)
 	}
 }

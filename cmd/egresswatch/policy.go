@@ -72,9 +72,9 @@ func cmdPolicy(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			p, err := rules.LoadWith(file, cats...)
 			if err != nil {
 				fmt.Fprintln(stderr, err)
-				var perr *rules.Error
-				if errors.As(err, &perr) {
-					fmt.Fprintf(stderr, "%s: %d error(s)\n", file, strings.Count(err.Error(), "\n")+1)
+				var list rules.ErrorList
+				if errors.As(err, &list) {
+					fmt.Fprintf(stderr, "%s: %d error(s)\n", file, list.Len())
 				}
 				code = 2
 				continue
