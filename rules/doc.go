@@ -1,7 +1,10 @@
 // Package rules is egresswatch's policy engine: it loads the policy file
-// (YAML, decoded strictly with a file:line:col position on every error),
-// holds the built-in jurisdiction sets and service catalogue, decides which
-// rules an observation breaks, and suppresses repeats.
+// (YAML, decoded strictly; every error is an ErrorList entry with its
+// file:line:col, printed with the source line and a caret under the
+// column, YAML syntax errors at the fault rather than where the YAML
+// parser noticed it), holds the built-in jurisdiction sets and service
+// catalogue, decides which rules an observation breaks, and judges flows
+// (Judge: when, de-duplication, suppression).
 //
 // # The policy file
 //
