@@ -13,8 +13,8 @@ const DatasetAlert = "egresswatch.alert"
 // context; or, for a summary (a.Summary set), the close of a suppression
 // window. f is the flow the alert is about; it is nil for a DNS-only alert
 // (a device resolved a name, no connection yet), whose source comes from
-// a.Input.
-func (w *Writer) Alert(a *rules.Alert, f *track.FlowMeta) {
+// a.Input. evidence names the flow's evidence capture ("" when none).
+func (w *Writer) Alert(a *rules.Alert, f *track.FlowMeta, evidence string) {
 	if a.Summary != nil {
 		w.alertSummary(a.Summary, a.Match.Rule)
 		return
@@ -90,6 +90,7 @@ func (w *Writer) Alert(a *rules.Alert, f *track.FlowMeta) {
 	b.time("first_seen", a.FirstSeen)
 	b.time("last_seen", in.Time)
 	b.uint("suppressed_count", 0) // the first alert of its window; repeats go to the window's summary
+	b.strOpt("pcap", evidence)
 	b.close()
 	b.close()
 	w.emit()

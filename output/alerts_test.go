@@ -17,6 +17,7 @@ func TestAlertEvents(t *testing.T) {
 		flow   *track.FlowMeta
 		in     rules.Input
 		m      rules.Match
+		pcap   string
 		want   want
 		absent []string
 	}{
@@ -25,8 +26,10 @@ func TestAlertEvents(t *testing.T) {
 			flow: testFlow(flow.TCP, "10.0.0.1:50000", "52.1.2.3:443"),
 			in: rules.Input{Time: t0, Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("52.1.2.3"),
 				DstPort: 443, Transport: flow.TCP, Name: "api.example.com", NameSource: flow.NameSNI, Place: *testPlace()},
-			m: rules.Match{Rule: rule, Groups: []string{"gov"}, Service: "example", Allowed: []string{"EU"}, Country: "US", Severity: rules.SeverityHigh},
+			m:    rules.Match{Rule: rule, Groups: []string{"gov"}, Service: "example", Allowed: []string{"EU"}, Country: "US", Severity: rules.SeverityHigh},
+			pcap: "20240301T120000Z-10.0.0.1-52.1.2.3-7.pcapng",
 			want: want{
+				"egresswatch.evidence.pcap":             "20240301T120000Z-10.0.0.1-52.1.2.3-7.pcapng",
 				"event.kind":                            "alert",
 				"event.dataset":                         DatasetAlert,
 				"rule.id":                               "gov-eu",
@@ -64,7 +67,7 @@ func TestAlertEvents(t *testing.T) {
 			m, line := writeOne(t, func(w *Writer) {
 				in := c.in
 				in.Time = t0.Add(time.Minute)
-				w.Alert(&rules.Alert{Match: c.m, Input: in, FirstSeen: t0}, c.flow)
+				w.Alert(&rules.Alert{Match: c.m, Input: in, FirstSeen: t0}, c.flow, c.pcap)
 			})
 			checkFields(t, m, line, c.want, c.absent)
 		})
@@ -74,7 +77,7 @@ func TestAlertEvents(t *testing.T) {
 func TestAlertSummaryEvent(t *testing.T) {
 	s := rules.Summary{First: t0, Last: t0.Add(time.Hour), Suppressed: 17, Evicted: true}
 	s.Key.Rule, s.Key.Device, s.Key.Service, s.Key.Country = "gov-eu", netip.MustParseAddr("10.0.0.1"), "example", "US"
-	m, line := writeOne(t, func(w *Writer) { w.Alert(&rules.Alert{Summary: &s}, nil) })
+	m, line := writeOne(t, func(w *Writer) { w.Alert(&rules.Alert{Summary: &s}, nil, "") })
 	checkFields(t, m, line, want{
 		"event.action":                          "suppressed-summary",
 		"rule.id":                               "gov-eu",

@@ -138,6 +138,12 @@ var counters = []Counter{
 	{Metric: "passive_dns_lookups_total", Help: "Passive DNS lookups, by result.", Label: "result", LabelValue: "hit", u64: func(s *Summary) *uint64 { return &s.Names.Hits }},
 	{Metric: "passive_dns_lookups_total", Label: "result", LabelValue: "miss", u64: func(s *Summary) *uint64 { return &s.Names.Misses }},
 	{Metric: "workers", Help: "Flow-sharded workers.", gauge: func(s *Summary) *int { return &s.Workers }},
+	{Metric: "evidence_files_total", Help: "Evidence captures written (--evidence).", u64: func(s *Summary) *uint64 { return &s.Evidence.Files }},
+	{Metric: "evidence_packets_total", Help: "Packets written to evidence captures.", u64: func(s *Summary) *uint64 { return &s.Evidence.Packets }},
+	{Metric: "evidence_dropped_total", Help: "Evidence left out at a bound, by bound: packets past a flow's, flows past the total.", Label: "bound", LabelValue: "flow",
+		u64: func(s *Summary) *uint64 { return &s.Evidence.OverFlow }},
+	{Metric: "evidence_dropped_total", Label: "bound", LabelValue: "total", u64: func(s *Summary) *uint64 { return &s.Evidence.OverTotal }},
+	{Metric: "evidence_write_errors_total", Help: "Evidence captures that could not be written.", u64: func(s *Summary) *uint64 { return &s.Evidence.WriteErrors }},
 
 	// Summed over the workers only.
 	{u64: func(s *Summary) *uint64 { return &s.Inspect.DNSPartial }},

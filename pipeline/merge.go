@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"github.com/egresswatch/egresswatch/classify"
+	"github.com/egresswatch/egresswatch/evidence"
 	"github.com/egresswatch/egresswatch/flow"
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/output"
@@ -16,12 +17,14 @@ import (
 // single-threaded.
 type merger struct {
 	namer  *track.Namer
-	judge  *rules.Judge          // nil without a policy
-	events *output.Writer        // nil: no events
-	alerts *output.Writer        // nil: alerts are counted, not written
-	report *output.Report        // nil: no report
-	flows  map[uint64]*flowState // by track.FlowMeta.ID, from start to end
-	free   []*flowState
+	judge  *rules.Judge   // nil without a policy
+	events *output.Writer // nil: no events
+	alerts *output.Writer // nil: alerts are counted, not written
+	report *output.Report // nil: no report
+	// evidence records the packets of alerted flows; nil: none.
+	evidence *evidence.Recorder
+	flows    map[uint64]*flowState // by track.FlowMeta.ID, from start to end
+	free     []*flowState
 
 	namedBy [flow.NumNameSources]uint64 // flows named, by source, when they ended
 	in      rules.Input                 // the judge's input, reused
@@ -40,6 +43,11 @@ type flowState struct {
 // what the judge raised and what ended.
 func (m *merger) handle(msg *message) {
 	meta, obs := &msg.meta, msg.obs
+	if msg.step == stepPacket {
+		fr := &msg.frame
+		m.evidence.Packet(meta.ID, meta.Key, meta.First, fr.Data, fr.Time, fr.WireLen, fr.LinkType)
+		return
+	}
 	fs := m.state(msg)
 
 	// Name.
@@ -127,6 +135,9 @@ func (m *merger) ended(meta *track.FlowMeta, fs *flowState) {
 	if m.report != nil {
 		m.report.Flow(meta, fs.placement(), m.judge.Policy().Egress(m.flowInput(meta, fs)))
 	}
+	if m.evidence != nil {
+		m.evidence.End(meta.ID)
+	}
 	*fs = flowState{}
 	m.free = append(m.free, fs)
 }
@@ -140,8 +151,12 @@ func (m *merger) emit(alerts []rules.Alert, meta *track.FlowMeta) {
 		if a.Summary != nil {
 			f = nil
 		}
+		var file string
+		if m.evidence != nil && f != nil {
+			file = m.evidence.Alert(f.ID, f.Key, f.First, a.Match.Rule.ID)
+		}
 		if m.alerts != nil {
-			m.alerts.Alert(a, f)
+			m.alerts.Alert(a, f, file)
 		}
 		if m.report != nil {
 			m.report.Alert(a)

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"github.com/egresswatch/egresswatch/capture"
 	"github.com/egresswatch/egresswatch/classify"
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/track"
@@ -14,6 +15,7 @@ const (
 	stepObserve             // an observation of the flow: obs and renamed
 	stepSettle              // nothing more is likely to name the flow (track.Flow.Settle)
 	stepEnd                 // the flow ended (expired, evicted, flushed)
+	stepPacket              // a packet of a flow recorded as evidence: frame
 )
 
 // message is what a worker tells the merger about one of its flows, at
@@ -33,6 +35,9 @@ type message struct {
 	// renamed: the observation gave the flow a name, or a better one
 	// (stepObserve).
 	renamed bool
+	// frame is the packet (stepPacket). Its bytes are the batch's, valid
+	// until the merger is done with the batch.
+	frame capture.Frame
 }
 
 // order is where a message sorts among all workers' messages of a batch:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/egresswatch/egresswatch/capture"
 	"github.com/egresswatch/egresswatch/classify"
+	"github.com/egresswatch/egresswatch/evidence"
 	"github.com/egresswatch/egresswatch/flow"
 	"github.com/egresswatch/egresswatch/internal/prefetch"
 	"github.com/egresswatch/egresswatch/output"
@@ -65,6 +66,12 @@ type Config struct {
 	// instead of when the output buffer fills: for live capture, where a
 	// SIEM tails the files (batches are cut on a quiet link).
 	FlushBatches bool
+
+	// Evidence, when set, records the packets of every alerted flow
+	// (needs a Policy): the flows a rule could fire on send their first
+	// EvidencePackets packets (default 1000) to it. Run closes it.
+	Evidence        *evidence.Recorder
+	EvidencePackets int
 }
 
 // DefaultMemory is the default Config.Memory.
@@ -118,14 +125,15 @@ func (cfg *Config) budget(n int) sizes {
 
 // Summary is what a run saw, for the end-of-run report on stderr.
 type Summary struct {
-	Decode  classify.DecodeStats
-	Inspect classify.InspectStats
-	Flows   track.TableStats
-	Names   track.NameStats
-	NamedBy map[string]uint64 // flows named, by name source
-	Events  uint64
-	Judge   rules.JudgeStats
-	Workers int
+	Decode   classify.DecodeStats
+	Inspect  classify.InspectStats
+	Flows    track.TableStats
+	Names    track.NameStats
+	NamedBy  map[string]uint64 // flows named, by name source
+	Events   uint64
+	Judge    rules.JudgeStats
+	Evidence evidence.Stats
+	Workers  int
 }
 
 // Engine runs the pipeline. Its policy can be replaced while it runs.
@@ -172,6 +180,17 @@ func New(cfg Config) *Engine {
 		encryptedDNS = e.merger.judge.IsEncryptedDNS
 	}
 	e.merger.namer = track.NewNamer(e.names, encryptedDNS)
+	var mayAlert func(netip.Addr, *flow.Device, netip.Addr) bool
+	if cfg.Evidence != nil && e.merger.judge != nil {
+		e.merger.evidence = cfg.Evidence
+		judge := e.merger.judge
+		mayAlert = func(src netip.Addr, dev *flow.Device, dst netip.Addr) bool {
+			return judge.Policy().MayAlert(src, dev, dst)
+		}
+		if cfg.EvidencePackets <= 0 {
+			cfg.EvidencePackets = 1000
+		}
+	}
 	for i := 0; i < cfg.Workers; i++ {
 		placer := cfg.Placer
 		if cfg.NewPlacer != nil {
@@ -180,6 +199,7 @@ func New(cfg Config) *Engine {
 			placer = lockedPlacer(cfg.Placer)
 		}
 		w := newWorker(&cfg, placer, size.flowsPerWorker)
+		w.mayAlert, w.evidenceMax = mayAlert, uint64(cfg.EvidencePackets)
 		w.insp.Budget = size.reasmPerWorker
 		w.dec.SetMaxFragDatagrams(size.fragsPerWorker)
 		e.workers = append(e.workers, w)
@@ -432,6 +452,9 @@ func (e *Engine) collect() Summary {
 	if j := e.merger.judge; j != nil {
 		s.Judge = j.Stats()
 	}
+	if ev := e.merger.evidence; ev != nil {
+		s.Evidence = ev.Stats()
+	}
 	if e.events != nil {
 		s.Events = e.events.Count()
 	}
@@ -450,6 +473,11 @@ func (e *Engine) flushOutputs() {
 }
 
 func (e *Engine) summary(err error) (Summary, error) {
+	if ev := e.merger.evidence; ev != nil {
+		if cerr := ev.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
 	s := e.collect()
 	if e.alerts != nil {
 		if ferr := e.alerts.Flush(); ferr != nil && err == nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/egresswatch/egresswatch/capture"
 	"github.com/egresswatch/egresswatch/classify"
+	"github.com/egresswatch/egresswatch/flow"
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/rules"
 	"github.com/egresswatch/egresswatch/track"
@@ -30,6 +31,10 @@ type Worker struct {
 	placer Placer // nil: no placement
 	events bool   // events are written: the merger needs every observation
 	judged bool   // a policy is evaluated: tell the merger when flows settle
+	// mayAlert, when evidence is recorded, picks the flows whose packets
+	// go to the merger: those a rule could fire on.
+	mayAlert    func(src netip.Addr, dev *flow.Device, dst netip.Addr) bool
+	evidenceMax uint64 // packets of a flow recorded at most
 
 	pkt classify.Packet
 	n   uint64 // global number of the frame being handled
@@ -64,6 +69,7 @@ func (w *Worker) Handle(fr capture.Frame, n uint64) {
 	f, fromInit, isNew := w.flows.Lookup(&w.pkt)
 	if isNew {
 		f.ID = n
+		f.Record = w.mayAlert != nil && w.mayAlert(f.Key.Src.Addr(), &f.Device, f.Key.Dst.Addr())
 		w.send(message{step: stepStart, meta: f.FlowMeta, place: w.place(f.Key.Dst.Addr())})
 	}
 	// Inspect, and name the flow from what it shows. A known flow with
@@ -78,6 +84,11 @@ func (w *Worker) Handle(fr capture.Frame, n uint64) {
 	// Judge: the merger judges an unnamed flow once it has settled.
 	if w.judged && f.Settle(rules.SettleAfter) {
 		w.send(message{step: stepSettle, meta: f.FlowMeta})
+	}
+	// Evidence: the packets of a flow that may alert, after what they
+	// showed has been judged.
+	if f.Record && f.Packets[0]+f.Packets[1] <= w.evidenceMax {
+		w.send(message{step: stepPacket, meta: track.FlowMeta{ID: f.ID, Key: f.Key, First: f.First}, frame: fr})
 	}
 }
 

@@ -272,3 +272,12 @@ func (p *Policy) Egress(in *Input) Egress {
 		Service: p.Service(in.Name, in.Dst, in.Place.ASN),
 	}
 }
+
+// MayAlert reports whether a rule could fire on a flow from the device at
+// src to dst: the device is in a group and the destination is not
+// internal. It does not allocate.
+func (p *Policy) MayAlert(src netip.Addr, dev *flow.Device, dst netip.Addr) bool {
+	var b bitset
+	p.groupSet(src, dev, &b)
+	return !b.empty() && !p.IsInternal(dst)
+}

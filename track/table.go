@@ -63,6 +63,9 @@ type Flow struct {
 	closing bool // FIN or RST seen
 	class   uint8
 	settled bool // Settle has reported the flow
+	// Record is the owner's: set when the flow starts, it asks for the
+	// flow's packets to be recorded (the pipeline's evidence captures).
+	Record bool
 
 	FlowMeta
 

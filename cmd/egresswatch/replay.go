@@ -166,4 +166,8 @@ func printSummary(w io.Writer, s pipeline.Summary, files, fileErrs int, took tim
 	fmt.Fprintf(w, "egresswatch: %d file(s), %d with errors; %d packets in %.2fs (%.0f packets/s)\n",
 		files, fileErrs, f, took.Seconds(), float64(f)/max(took.Seconds(), 1e-9))
 	_ = s.WriteText(w) // stderr: nowhere to report a failure
+	if ev := s.Evidence; ev.Files+ev.OverTotal+ev.WriteErrors > 0 {
+		fmt.Fprintf(w, "  evidence: %d capture(s), %d packets; left out: %d packets past a flow's bound, %d flows past --evidence-max; %d write errors\n",
+			ev.Files, ev.Packets, ev.OverFlow, ev.OverTotal, ev.WriteErrors)
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/egresswatch/egresswatch/evidence"
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/pipeline"
 	"github.com/egresswatch/egresswatch/report"
@@ -123,6 +124,14 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 	}
 	if rf.events != "" {
 		if r.cfg.Events, err = r.output(rf.events, stdout); err != nil {
+			return nil, err
+		}
+	}
+	if rf.evidence != "" {
+		if r.cfg.Policy == nil {
+			return nil, errors.New("--evidence needs a policy (drop --no-policy)")
+		}
+		if r.cfg.Evidence, err = evidence.New(evidence.Options{Dir: rf.evidence, Total: int64(rf.evidenceMax)}); err != nil {
 			return nil, err
 		}
 	}

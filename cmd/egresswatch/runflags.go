@@ -16,6 +16,8 @@ type runFlags struct {
 	memory                         byteSize
 	catalogs                       catalogFlags
 	geo                            geoFlags
+	evidence                       string
+	evidenceMax                    byteSize
 }
 
 // register adds the flags to fs; live notes what SIGHUP reloads.
@@ -34,6 +36,9 @@ func (r *runFlags) register(fs *flag.FlagSet, live bool) {
 	r.memory = byteSize(pipeline.DefaultMemory)
 	fs.Var(&r.memory, "memory", "memory `BUDGET` every table is sized from (e.g. 512MiB, 2GiB)")
 	fs.Var(&r.catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
+	fs.StringVar(&r.evidence, "evidence", "", "write the packets of each alerted flow to a pcapng file in `DIR`")
+	r.evidenceMax = 256 << 20
+	fs.Var(&r.evidenceMax, "evidence-max", "stop writing evidence captures after `SIZE` of packets (e.g. 256MiB)")
 	r.geo.register(fs)
 }
 
