@@ -121,6 +121,7 @@ func cmdLive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer repFile.Close()
 		rep = report.New()
 		rep.Files = []string(ifaces)
+		reportPolicy(rep, cfg.Policy)
 		cfg.Report = rep
 	}
 	if rf.events != "" {

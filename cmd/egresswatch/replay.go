@@ -114,6 +114,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		rep = report.New()
 		rep.Files = src.Paths()
+		reportPolicy(rep, cfg.Policy)
 		cfg.Report = rep
 	}
 	if rf.events != "" {
