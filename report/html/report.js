@@ -19,7 +19,8 @@
     indeterminate: ["#e4e4e4", "#6b6b6b"],
   };
   const noData = "#dfe3e0";
-  const series = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999933"];
+  // Rule colours avoid the map's blue and orange, which mean approved and not.
+  const series = ["#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000", "#999933", "#0072B2", "#D55E00"];
 
   // ---- formatting ----
   const nf = new Intl.NumberFormat("en-GB");
@@ -372,7 +373,7 @@
   metricSel.addEventListener("change", () => drawMap(groupSel.value, metricSel.value));
 
   table("t-alerts", [
-    { key: "rule", label: "Rule", fmt: (a) => a.rule_name ? a.rule + " — " + a.rule_name : a.rule },
+    { wrap: true, key: "rule", label: "Rule", fmt: (a) => a.rule_name ? a.rule + " — " + a.rule_name : a.rule },
     { key: "severity", label: "Severity" },
     { key: "device", label: "Device" },
     { wrap: true, key: "service", label: "Service" },
@@ -428,5 +429,6 @@
     { key: "alerts", label: "Alerts", num: true },
   ], doc.rows, { name: "services", sort: "bytes", rowClass: resClass });
 
+  document.body.setAttribute("data-drawn-ms", Math.round(performance.now())); // from navigation start
   document.body.setAttribute("data-ready", "1");
 })();
