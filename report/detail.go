@@ -319,41 +319,26 @@ func (b *Builder) documentDetail() documentDetail {
 	}
 	doc.Summary = b.Summary()
 
-	dests := make([]Destination, 0, len(d.dests))
-	for _, x := range d.dests {
-		c := *x
-		c.Devices = len(x.devices)
-		dests = append(dests, c)
-	}
-	slices.SortFunc(dests, func(x, y Destination) int {
-		return cmp.Or(cmp.Compare(y.Bytes, x.Bytes), cmp.Compare(y.Flows, x.Flows), x.Dst.Compare(y.Dst), cmp.Compare(x.Name, y.Name))
+	dests := values(d.dests, func(c, x *Destination) { c.Devices = len(x.devices) }, func(x, y Destination) int {
+		return destRank{x.Bytes, x.Flows, x.Dst, x.Name}.compare(destRank{y.Bytes, y.Flows, y.Dst, y.Name})
 	})
 	doc.Destinations = cut(dests, topDestinations, func(x Destination) (uint64, uint64) { return x.Flows, x.Bytes })
 
-	devs := make([]Device, 0, len(d.devices))
-	for _, x := range d.devices {
-		c := *x
-		c.Services = sortedKeys(x.services)
-		c.Countries = sortedKeys(x.countries)
+	devs := values(d.devices, func(c, x *Device) {
+		c.Services, c.Countries = sortedKeys(x.services), sortedKeys(x.countries)
 		if c.Groups == nil {
 			c.Groups = []string{}
 		}
-		devs = append(devs, c)
-	}
-	slices.SortFunc(devs, func(x, y Device) int {
+	}, func(x, y Device) int {
 		return cmp.Or(cmp.Compare(y.OutsideBytes, x.OutsideBytes), cmp.Compare(y.Bytes, x.Bytes), x.Addr.Compare(y.Addr))
 	})
 	doc.DeviceList = cut(devs, topDevices, func(x Device) (uint64, uint64) { return x.Flows, x.Bytes })
 
-	alerts := make([]AlertEntry, 0, len(d.alerts))
-	for _, x := range d.alerts {
-		c := *x
+	alerts := values(d.alerts, func(c, _ *AlertEntry) {
 		if c.Groups == nil {
 			c.Groups = []string{}
 		}
-		alerts = append(alerts, c)
-	}
-	slices.SortFunc(alerts, func(x, y AlertEntry) int {
+	}, func(x, y AlertEntry) int {
 		return cmp.Or(cmp.Compare(y.Alerts+y.Suppressed, x.Alerts+x.Suppressed), x.First.Compare(y.First),
 			cmp.Compare(x.Rule, y.Rule), x.Device.Compare(y.Device), cmp.Compare(x.Service, y.Service), cmp.Compare(x.Country, y.Country))
 	})
@@ -394,6 +379,30 @@ func shares(m map[string]uint64, n int) []Share {
 		out = append(out[:n], Share{"others", rest})
 	}
 	return out
+}
+
+// values copies the map's values, completes each copy with fill (which
+// also sees the original), and sorts them.
+func values[K comparable, V any](m map[K]*V, fill func(c, orig *V), compare func(x, y V) int) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		c := *v
+		fill(&c, v)
+		out = append(out, c)
+	}
+	slices.SortFunc(out, compare)
+	return out
+}
+
+// destRank orders destinations: most bytes, then most flows, then address and name.
+type destRank struct {
+	bytes, flows uint64
+	dst          netip.Addr
+	name         string
+}
+
+func (x destRank) compare(y destRank) int {
+	return cmp.Or(cmp.Compare(y.bytes, x.bytes), cmp.Compare(y.flows, x.flows), x.dst.Compare(y.dst), cmp.Compare(x.name, y.name))
 }
 
 func cut[T any](all []T, n int, sum func(T) (flows, bytes uint64)) TopList[T] {

@@ -233,14 +233,8 @@ func (b *Builder) Rows() []Row {
 
 // TopIndeterminate returns up to n unplaced destinations, most bytes first.
 func (b *Builder) TopIndeterminate(n int) []Indeterminate {
-	out := make([]Indeterminate, 0, len(b.indet))
-	for _, d := range b.indet {
-		c := *d
-		c.Devices = len(d.devices)
-		out = append(out, c)
-	}
-	slices.SortFunc(out, func(x, y Indeterminate) int {
-		return cmp.Or(cmp.Compare(y.Bytes, x.Bytes), cmp.Compare(y.Flows, x.Flows), x.Dst.Compare(y.Dst), cmp.Compare(x.Name, y.Name))
+	out := values(b.indet, func(c, d *Indeterminate) { c.Devices = len(d.devices) }, func(x, y Indeterminate) int {
+		return destRank{x.Bytes, x.Flows, x.Dst, x.Name}.compare(destRank{y.Bytes, y.Flows, y.Dst, y.Name})
 	})
 	return out[:min(n, len(out))]
 }

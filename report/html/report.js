@@ -108,9 +108,9 @@
       return;
     }
     const sens = doc.policy.sensitive || [];
-    const card = (value, label, cls) => cards.append(h("div", { class: "card " + (cls || "") },
-      h("span", { class: "value", text: value }), h("span", { class: "label", text: label })));
-    card(num(g.sensitive_devices) + " of " + num(g.devices), g.group + " devices reached sensitive services", g.sensitive_devices ? "bad" : "good");
+    const card = (value, label, cls, of) => cards.append(h("div", { class: "card " + (cls || "") },
+      h("span", { class: "value", text: value }, of ? h("small", { text: " of " + of }) : null), h("span", { class: "label", text: label })));
+    card(num(g.sensitive_devices), g.group + " devices reached sensitive services", g.sensitive_devices ? "bad" : "good", num(g.devices));
     if (g.restricted) {
       card(pct(g.outside_bytes, g.bytes), "of their bytes left the approved jurisdictions", g.outside_bytes ? "bad" : "good");
       card(num(g.outside_countries.length), g.outside_countries.length === 1 ? "country outside them" : "countries outside them", g.outside_countries.length ? "bad" : "good");
