@@ -17,9 +17,10 @@ build:
 vet:
 	$(GO) vet ./...
 
-# Debian packages the live-capture end-to-end tests use (e2e/); they skip
-# without them or without root. Installed when missing and running as root.
-DEBS := tcpdump:tcpdump tcpreplay:tcpreplay ethtool:ethtool ip:iproute2
+# Debian packages the live-capture end-to-end tests use (e2e/), and the browser
+# the HTML report's tests drive (report/); they skip without them or without
+# root. Installed when missing and running as root.
+DEBS := tcpdump:tcpdump tcpreplay:tcpreplay ethtool:ethtool ip:iproute2 chromium:chromium
 deps:
 	@need=""; for t in $(DEBS); do command -v $${t%%:*} >/dev/null 2>&1 || need="$$need $${t#*:}"; done; \
 	if [ -n "$$need" ]; then \
@@ -31,6 +32,7 @@ test: deps vet
 	$(GO) test -count=1 ./...
 
 -include mk/geodata.mk
+-include mk/worldmap.mk
 
 demo: build geodata
 	@mkdir -p $(OUT)

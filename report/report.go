@@ -27,6 +27,15 @@ type FlowSummary struct {
 	Bytes         uint64
 	Packets       uint64
 	First, Last   time.Time
+
+	// Evidence for the HTML report's drill-down tables; zero = unknown.
+	// The pipeline copies them from geo.Placement and track.FlowMeta.
+	ASN         uint32 // destination.as.number
+	Org         string // destination.as.organization.name
+	Cloud       string // cloud.provider ("aws"); "" outside known cloud ranges
+	Region      string // cloud.region
+	PlaceSource string // egresswatch.placement.source
+	NameSource  string // egresswatch.name_source: sni, quic, http, dns
 }
 
 // Alert is one emitted alert (Count > 1 when it stands for suppressed
@@ -39,11 +48,34 @@ type Alert struct {
 	Device  netip.Addr
 	Time    time.Time
 	Count   uint64
+
+	// Evidence, as in the alert's egresswatch.evidence; zero = unknown.
+	// Alerts with the same Rule, Device, Service and Country (the
+	// suppression key) are listed as one entry in the JSON report.
+	RuleName    string     // rule.name
+	Severity    string     // log.level: low, medium, high, critical
+	Dst         netip.Addr // destination.ip
+	Name        string     // destination.domain
+	NameSource  string     // evidence.name_source
+	PlaceSource string     // evidence.placement_source
+	CommunityID string     // network.community_id of the flow
+	First       time.Time  // evidence.first_seen (the flow's start); zero: Time
+	Suppressed  uint64     // on a suppressed-summary alert: the repeats it stands for (= Count)
 }
 
 // Builder accumulates flows and alerts.
 type Builder struct {
-	Files   []string // the inputs, for the scope line
+	Files []string // the inputs, for the scope line
+
+	// Approved maps a device group to the ISO 3166-1 alpha-2 codes its
+	// traffic may go to (the countries of its rules' allow sets). A group
+	// without an entry has no jurisdiction rule. Set before the first
+	// AddFlow; the HTML and JSON reports use it to tell approved from not.
+	Approved map[string][]string
+	// Sensitive lists the services that rules name (to: [...]): the
+	// headline counts the devices that reached them. Set before AddFlow.
+	Sensitive []string
+
 	rows    map[rowKey]*Row
 	indet   map[indetKey]*Indeterminate
 	first   time.Time
@@ -51,11 +83,13 @@ type Builder struct {
 	flows   uint64
 	devs    map[netip.Addr]struct{}
 	nAlerts uint64
+	detail  detail
 }
 
 // New returns an empty Builder.
 func New() *Builder {
-	return &Builder{rows: map[rowKey]*Row{}, indet: map[indetKey]*Indeterminate{}, devs: map[netip.Addr]struct{}{}}
+	return &Builder{rows: map[rowKey]*Row{}, indet: map[indetKey]*Indeterminate{}, devs: map[netip.Addr]struct{}{},
+		detail: newDetail()}
 }
 
 type rowKey struct{ group, service, country string }
@@ -71,7 +105,10 @@ type Row struct {
 	First   time.Time `json:"first_seen"`
 	Last    time.Time `json:"last_seen"`
 	Alerts  uint64    `json:"alerts"`
-	devices map[netip.Addr]struct{}
+	// Residency is "approved" or "outside" (the group's approved
+	// jurisdictions), "indeterminate", or "" when the group has none.
+	Residency string `json:"residency,omitempty"`
+	devices   map[netip.Addr]struct{}
 }
 
 type indetKey struct {
@@ -117,7 +154,7 @@ func (b *Builder) row(group, service, ctry string) *Row {
 	k := rowKey{group, service, ctry}
 	r := b.rows[k]
 	if r == nil {
-		r = &Row{Group: group, Service: service, Country: ctry, devices: map[netip.Addr]struct{}{}}
+		r = &Row{Group: group, Service: service, Country: ctry, Residency: b.residency(group, ctry), devices: map[netip.Addr]struct{}{}}
 		b.rows[k] = r
 	}
 	return r
@@ -160,6 +197,7 @@ func (b *Builder) AddFlow(f FlowSummary) {
 		d.Bytes += f.Bytes
 		d.devices[f.Device] = struct{}{}
 	}
+	b.addFlowDetail(&f, groups, c)
 }
 
 // AddAlert counts an alert against its group × service × country rows.
@@ -175,6 +213,7 @@ func (b *Builder) AddAlert(a Alert) {
 		r.Alerts += n
 		span(&r.First, &r.Last, a.Time, a.Time)
 	}
+	b.addAlertDetail(&a, n)
 }
 
 // Rows returns the table, most bytes first.
@@ -194,21 +233,17 @@ func (b *Builder) Rows() []Row {
 
 // TopIndeterminate returns up to n unplaced destinations, most bytes first.
 func (b *Builder) TopIndeterminate(n int) []Indeterminate {
-	out := make([]Indeterminate, 0, len(b.indet))
-	for _, d := range b.indet {
-		c := *d
-		c.Devices = len(d.devices)
-		out = append(out, c)
-	}
-	slices.SortFunc(out, func(x, y Indeterminate) int {
-		return cmp.Or(cmp.Compare(y.Bytes, x.Bytes), cmp.Compare(y.Flows, x.Flows), x.Dst.Compare(y.Dst), cmp.Compare(x.Name, y.Name))
+	out := values(b.indet, func(c, d *Indeterminate) { c.Devices = len(d.devices) }, func(x, y Indeterminate) int {
+		return destRank{x.Bytes, x.Flows, x.Dst, x.Name}.compare(destRank{y.Bytes, y.Flows, y.Dst, y.Name})
 	})
 	return out[:min(n, len(out))]
 }
 
-// FormatFor returns the format for a report file name: md, csv or json.
+// FormatFor returns the format for a report file name: md, csv, json or html.
 func FormatFor(path string) (string, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
+	case ".html", ".htm":
+		return "html", nil
 	case ".md", ".markdown":
 		return "md", nil
 	case ".csv":
@@ -216,10 +251,10 @@ func FormatFor(path string) (string, error) {
 	case ".json":
 		return "json", nil
 	}
-	return "", fmt.Errorf("report %s: unknown format (use .md, .csv or .json)", path)
+	return "", fmt.Errorf("report %s: unknown format (use .md, .csv, .json or .html)", path)
 }
 
-// Write writes the report in format md, csv or json.
+// Write writes the report in format md, csv, json or html.
 func (b *Builder) Write(w io.Writer, format string) error {
 	switch format {
 	case "md", "markdown":
@@ -228,14 +263,16 @@ func (b *Builder) Write(w io.Writer, format string) error {
 		return b.writeCSV(w)
 	case "json":
 		return b.writeJSON(w)
+	case "html":
+		return b.writeHTML(w)
 	}
-	return fmt.Errorf("report: unknown format %q (want md, csv or json)", format)
+	return fmt.Errorf("report: unknown format %q (want md, csv, json or html)", format)
 }
 
 const topN = 20
 
 func (b *Builder) writeJSON(w io.Writer) error {
-	e := json.NewEncoder(w)
+	e := json.NewEncoder(w) // escapes <, > and &: the HTML report embeds these bytes as they are
 	e.SetIndent("", "  ")
 	err := e.Encode(struct {
 		Files         []string        `json:"files"`
@@ -246,7 +283,8 @@ func (b *Builder) writeJSON(w io.Writer) error {
 		Alerts        uint64          `json:"alerts"`
 		Rows          []Row           `json:"rows"`
 		Indeterminate []Indeterminate `json:"top_indeterminate"`
-	}{b.Files, b.first, b.last, b.flows, len(b.devs), b.nAlerts, b.Rows(), b.TopIndeterminate(topN)})
+		documentDetail
+	}{b.Files, b.first, b.last, b.flows, len(b.devs), b.nAlerts, b.Rows(), b.TopIndeterminate(topN), b.documentDetail()})
 	if err != nil {
 		return fmt.Errorf("report json: %w", err)
 	}

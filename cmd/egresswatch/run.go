@@ -120,6 +120,7 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 		}
 		r.rep = report.New()
 		r.rep.Files = inputs
+		reportPolicy(r.rep, r.cfg.Policy)
 		r.cfg.Report = r.rep
 	}
 	if rf.events != "" {
