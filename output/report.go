@@ -1,6 +1,7 @@
 package output
 
 import (
+	"github.com/egresswatch/egresswatch/flow"
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/report"
 	"github.com/egresswatch/egresswatch/rules"
@@ -39,17 +40,35 @@ func (r *Report) Flow(f *track.FlowMeta, place *geo.Placement, e rules.Egress) {
 		Packets:       f.Packets[0] + f.Packets[1],
 		First:         f.First,
 		Last:          f.Last,
+		ASN:           place.ASN,
+		Org:           place.ASOrg,
+		Cloud:         place.Cloud.Provider,
+		Region:        place.Cloud.Region,
+		PlaceSource:   placementSource(place),
+		NameSource:    f.NameSource.String(),
 	})
 }
 
 // Alert adds an emitted alert, or the repeats a suppression summary
-// counted.
-func (r *Report) Alert(a *rules.Alert) {
+// counted. f is the flow the alert is about (nil for a DNS question or a
+// summary); pcap names its evidence capture ("" when none).
+func (r *Report) Alert(a *rules.Alert, f *track.FlowMeta, pcap string) {
 	row := report.Alert{Groups: a.Match.Groups, Service: a.Service(), Country: a.Match.Country}
+	if rule := a.Match.Rule; rule != nil {
+		row.RuleName, row.Severity = rule.Name, a.Match.Severity.LogLevel()
+	}
 	if s := a.Summary; s != nil {
 		row.Rule, row.Device, row.Time, row.Count = s.Key.Rule, s.Key.Device, s.Last, s.Suppressed
-	} else {
-		row.Rule, row.Device, row.Time, row.Count = a.Match.Rule.ID, a.Input.Src, a.Input.Time, 1
+		row.First, row.Suppressed = s.First, s.Suppressed
+		r.b.AddAlert(row)
+		return
+	}
+	in := &a.Input
+	row.Rule, row.Device, row.Time, row.Count = a.Match.Rule.ID, in.Src, in.Time, 1
+	row.Dst, row.Name, row.NameSource, row.PlaceSource = in.Dst, in.Name, in.NameSource.String(), placementSource(&in.Place)
+	row.First, row.Pcap = a.FirstSeen, pcap
+	if f != nil {
+		row.CommunityID = flow.CommunityID(f.Key, 0)
 	}
 	r.b.AddAlert(row)
 }

@@ -159,7 +159,7 @@ func (m *merger) emit(alerts []rules.Alert, meta *track.FlowMeta) {
 			m.alerts.Alert(a, f, file)
 		}
 		if m.report != nil {
-			m.report.Alert(a)
+			m.report.Alert(a, f, file)
 		}
 	}
 }

@@ -164,6 +164,9 @@ func (b *Builder) addAlertDetail(a *Alert, n uint64) {
 			NameSource: a.NameSource, PlaceSource: a.PlaceSource, CommunityID: a.CommunityID}
 		d.alerts[k] = e
 	}
+	if e.Pcap == "" {
+		e.Pcap = a.Pcap
+	}
 	if a.Suppressed > 0 {
 		e.Suppressed += a.Suppressed
 	} else {
@@ -261,6 +264,7 @@ type AlertEntry struct {
 	NameSource  string     `json:"name_source,omitempty"`
 	PlaceSource string     `json:"placement_source,omitempty"`
 	CommunityID string     `json:"community_id,omitempty"`
+	Pcap        string     `json:"pcap,omitempty"` // the first alert's evidence capture
 	First       time.Time  `json:"first_seen"`
 	Last        time.Time  `json:"last_seen"`
 	Alerts      uint64     `json:"alerts"`     // written
@@ -294,8 +298,9 @@ type RuleTimes struct {
 }
 
 type policyDoc struct {
-	Approved  map[string][]string `json:"approved"`
-	Sensitive []string            `json:"sensitive"`
+	Approved    map[string][]string `json:"approved"`
+	Sensitive   []string            `json:"sensitive"`
+	EvidenceDir string              `json:"evidence_dir,omitempty"`
 }
 
 // documentDetail is what the JSON document adds after its first fields.
@@ -310,7 +315,7 @@ type documentDetail struct {
 
 func (b *Builder) documentDetail() documentDetail {
 	d := &b.detail
-	doc := documentDetail{Policy: policyDoc{Approved: b.Approved, Sensitive: b.Sensitive}}
+	doc := documentDetail{Policy: policyDoc{Approved: b.Approved, Sensitive: b.Sensitive, EvidenceDir: b.EvidenceDir}}
 	if doc.Policy.Approved == nil {
 		doc.Policy.Approved = map[string][]string{}
 	}

@@ -283,6 +283,13 @@ func TestHTMLInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("evidence link", func(t *testing.T) {
+		hrefs := eval[[]string](t, p, `[...document.querySelectorAll("#t-alerts tbody a")].map(a => a.getAttribute("href"))`)
+		if want := "evidence/20251201T090000Z-10.20.1.5-23.52.40.10-7.pcapng"; len(hrefs) != 1 || hrefs[0] != want {
+			t.Errorf("alert links %q; want the one evidence capture %q", hrefs, want)
+		}
+	})
+
 	p.screenshot(t, "report-full-after-filter.png", true)
 	p.clean(t)
 }

@@ -51,7 +51,9 @@ func residencySample() *Builder {
 	add(guest, nil, FlowSummary{Country: "NL", Dst: netip.MustParseAddr("93.184.216.34"), Name: "news.example.com", Bytes: 7000})
 	b.AddAlert(Alert{Rule: "gov-sensitive-app", RuleName: "Government device contacted a sensitive service", Severity: "high",
 		Groups: gov, Service: "tiktok", Country: "US", Device: gov1, Dst: netip.MustParseAddr("23.52.40.10"), Name: "www.tiktok.com",
-		NameSource: "sni", PlaceSource: "geoip", CommunityID: "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", First: t0, Time: t0.Add(time.Second), Count: 1})
+		NameSource: "sni", PlaceSource: "geoip", CommunityID: "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", First: t0, Time: t0.Add(time.Second), Count: 1,
+		Pcap: "20251201T090000Z-10.20.1.5-23.52.40.10-7.pcapng"})
+	b.EvidenceDir = "evidence"
 	b.AddAlert(Alert{Rule: "gov-sensitive-app", Groups: gov, Service: "tiktok", Country: "US", Device: gov1,
 		Time: t0.Add(9 * time.Minute), Count: 4, Suppressed: 4})
 	b.AddAlert(Alert{Rule: "gov-outside-approved", Severity: "medium", Groups: gov, Country: "US", Device: gov2,

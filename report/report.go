@@ -61,6 +61,7 @@ type Alert struct {
 	CommunityID string     // network.community_id of the flow
 	First       time.Time  // evidence.first_seen (the flow's start); zero: Time
 	Suppressed  uint64     // on a suppressed-summary alert: the repeats it stands for (= Count)
+	Pcap        string     // evidence.pcap: the flow's evidence capture, in Builder.EvidenceDir
 }
 
 // Builder accumulates flows and alerts.
@@ -75,6 +76,9 @@ type Builder struct {
 	// Sensitive lists the services that rules name (to: [...]): the
 	// headline counts the devices that reached them. Set before AddFlow.
 	Sensitive []string
+	// EvidenceDir is where alerts' evidence captures are (--evidence),
+	// relative to the report's own folder; the HTML report links them.
+	EvidenceDir string
 
 	rows    map[rowKey]*Row
 	indet   map[indetKey]*Indeterminate

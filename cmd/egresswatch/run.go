@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 
 	"golang.org/x/sync/errgroup"
@@ -135,6 +136,9 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 		if r.cfg.Evidence, err = evidence.New(evidence.Options{Dir: rf.evidence, Total: int64(rf.evidenceMax)}); err != nil {
 			return nil, err
 		}
+		if r.rep != nil {
+			r.rep.EvidenceDir = evidenceLink(rf.report, rf.evidence)
+		}
 	}
 	return r, nil
 }
@@ -210,4 +214,14 @@ func runGroup(ctx context.Context, run func(ctx context.Context) error, stop fun
 		g.Go(func() error { return a(done) })
 	}
 	return g.Wait()
+}
+
+// evidenceLink is the evidence folder as the report links it: relative to
+// the report's folder when it can be, else absolute.
+func evidenceLink(reportPath, dir string) string {
+	if rel, err := filepath.Rel(filepath.Dir(reportPath), dir); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	abs, _ := filepath.Abs(dir)
+	return filepath.ToSlash(abs)
 }

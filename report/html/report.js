@@ -341,7 +341,13 @@
       const limit = state.all ? idx.length : opts.page || 25;
       tbody.replaceChildren(...idx.slice(0, limit).map((i) => {
         const tr = h("tr", opts.rowClass ? { class: opts.rowClass(rows[i]) } : {});
-        cols.forEach((c, k) => tr.append(h("td", { class: cls(c), text: text[i][k] })));
+        cols.forEach((c, k) => {
+          const td = h("td", { class: cls(c) });
+          // A link only where the row has something to link to (an evidence capture).
+          if (c.href && rows[i][c.key]) td.append(h("a", { href: c.href(rows[i]), text: text[i][k] }));
+          else td.textContent = text[i][k];
+          tr.append(td);
+        });
         return tr;
       }));
       count.textContent = (idx.length === rows.length ? num(rows.length) : num(idx.length) + " of " + num(rows.length)) + " rows" +
@@ -386,6 +392,7 @@
     { key: "name_source", label: "Name from" },
     { key: "placement_source", label: "Placed by" },
     { wrap: true, key: "community_id", label: "Community ID" },
+    { wrap: true, key: "pcap", label: "Evidence", href: (a) => (doc.policy.evidence_dir ? doc.policy.evidence_dir + "/" : "") + a.pcap },
   ], doc.alert_list.items, { name: "alerts", sort: "alerts", others: doc.alert_list.others });
 
   table("t-dests", [
