@@ -18,9 +18,10 @@ vet:
 	$(GO) vet ./...
 
 # Debian packages the live-capture end-to-end tests use (e2e/), and the browser
-# the HTML report's tests drive (report/); they skip without them or without
+# the HTML report's tests drive (report/), and tshark, which reads the evidence
+# captures back (pipeline/); they skip without them or without
 # root. Installed when missing and running as root.
-DEBS := tcpdump:tcpdump tcpreplay:tcpreplay ethtool:ethtool ip:iproute2 chromium:chromium
+DEBS := tcpdump:tcpdump tcpreplay:tcpreplay ethtool:ethtool ip:iproute2 chromium:chromium tshark:tshark
 deps:
 	@need=""; for t in $(DEBS); do command -v $${t%%:*} >/dev/null 2>&1 || need="$$need $${t#*:}"; done; \
 	if [ -n "$$need" ]; then \
