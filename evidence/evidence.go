@@ -36,8 +36,8 @@ type Options struct {
 	Before  int
 	Packets int
 	Bytes   int
-	// Total bounds the bytes of packet data written over the run (default
-	// 256 MiB).
+	// Total bounds the bytes of the files written over the run (default
+	// 256 MiB): once reached, no new flow gets a file.
 	Total int64
 }
 
@@ -73,6 +73,10 @@ type packet struct {
 	comment bool // kept after the alert (else before it)
 }
 
+// packetOverhead is about what a packet costs in a file beyond its bytes:
+// the enhanced packet block's header and its comment.
+const packetOverhead = 32 + 128
+
 type flowRec struct {
 	key     flow.Key
 	first   time.Time
@@ -89,7 +93,8 @@ type flowRec struct {
 type Recorder struct {
 	opts    Options
 	flows   map[uint64]*flowRec
-	written int64
+	written int64 // bytes of the files written
+	held    int64 // packet bytes held for alerted flows, not yet written
 	stats   Stats
 	err     error // the first write error
 }
@@ -137,13 +142,20 @@ func (r *Recorder) Packet(id uint64, key flow.Key, first time.Time, data []byte,
 		copy(f.pkts, f.pkts[1:])
 		f.pkts = f.pkts[:len(f.pkts)-1]
 	}
+	if f.alerted && r.written+r.held >= r.opts.Total {
+		// The total bound: what this flow holds is written, the rest dropped.
+		r.stats.OverFlow++
+		r.finish(f)
+		return
+	}
 	f.pkts = append(f.pkts, packet{data: append(buf, data...), link: link, comment: f.alerted,
 		ci: gopacket.CaptureInfo{Timestamp: t, CaptureLength: len(data), Length: wireLen}})
 	f.bytes += len(data)
-	if f.alerted && (len(f.pkts) >= r.opts.Packets || f.bytes >= r.opts.Bytes) {
-		r.write(f)
-		f.full = true
-		f.pkts = nil
+	if f.alerted {
+		r.held += int64(len(data)) + packetOverhead
+		if len(f.pkts) >= r.opts.Packets || f.bytes >= r.opts.Bytes {
+			r.finish(f)
+		}
 	}
 }
 
@@ -157,13 +169,14 @@ func (r *Recorder) Alert(id uint64, key flow.Key, first time.Time, rule string) 
 		r.flows[id] = f
 	}
 	if !f.alerted {
-		if r.written >= r.opts.Total {
+		if r.written+r.held >= r.opts.Total {
 			r.stats.OverTotal++
 			delete(r.flows, id)
 			return ""
 		}
 		f.alerted = true
 		f.file = FileName(id, f.first, f.key)
+		r.held += int64(f.bytes) + int64(len(f.pkts))*packetOverhead
 	}
 	for _, have := range f.rules {
 		if have == rule {
@@ -183,8 +196,16 @@ func (r *Recorder) End(id uint64) {
 	}
 	delete(r.flows, id)
 	if f.alerted && !f.full {
-		r.write(f)
+		r.finish(f)
 	}
+}
+
+// finish writes an alerted flow's file and drops its packets; later
+// packets of the flow are counted, not kept.
+func (r *Recorder) finish(f *flowRec) {
+	r.write(f)
+	r.held -= int64(f.bytes) + int64(len(f.pkts))*packetOverhead
+	f.full, f.pkts, f.bytes = true, nil, 0
 }
 
 // Close writes the files of the alerted flows still open and returns the
@@ -253,7 +274,6 @@ func (r *Recorder) writeFile(f *flowRec) error {
 		if p.comment {
 			comment = after
 		}
-		r.written += int64(len(p.data))
 		if err = w.WritePacketWithOptions(p.ci, p.data, pcapgo.NgPacketOptions{Comments: []string{comment}}); err != nil {
 			break
 		}
@@ -269,6 +289,11 @@ func (r *Recorder) writeFile(f *flowRec) error {
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		if fi, serr := os.Stat(path); serr == nil {
+			r.written += fi.Size() // the file as a whole: blocks, options and comments too
+		}
 	}
 	if err != nil {
 		os.Remove(tmp)
