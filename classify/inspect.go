@@ -206,7 +206,17 @@ func (in *Inspector) tcp(h *half, p *Packet) {
 	}
 	if h.mode == modeHTTP && h.httpIdle {
 		// Between requests only a segment that starts one matters, or a
-		// TLS ClientHello after a CONNECT.
+		// TLS ClientHello after a CONNECT. h.next follows the highest byte
+		// seen, so a retransmitted segment (one that starts before it)
+		// never gives a request a second time.
+		end := p.TCPSeq + uint32(len(p.Payload))
+		if int32(p.TCPSeq-h.next) < 0 {
+			if int32(end-h.next) > 0 {
+				h.next = end
+			}
+			return
+		}
+		h.next = end
 		switch {
 		case httpStart(p.Payload):
 		case tlshello.LooksLikeTLS(p.Payload):
