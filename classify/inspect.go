@@ -23,7 +23,8 @@ type InspectStats struct {
 	TLSHellos      uint64
 	TLSMalformed   uint64
 	HTTPRequests   uint64
-	QUICHellos     uint64
+	QUICHellos     uint64 // IETF and Google QUIC
+	GQUICHellos    uint64 // Google QUIC (Q0xx) CHLOs among QUICHellos
 	QUICUndecrypt  uint64
 	StreamOverflow uint64 // first flight larger than the buffer bound
 	BudgetRefused  uint64 // streams that gave up because the memory budget was spent
@@ -493,6 +494,7 @@ func (s *InspectStats) Add(o *InspectStats) {
 	s.TLSMalformed += o.TLSMalformed
 	s.HTTPRequests += o.HTTPRequests
 	s.QUICHellos += o.QUICHellos
+	s.GQUICHellos += o.GQUICHellos
 	s.QUICUndecrypt += o.QUICUndecrypt
 	s.StreamOverflow += o.StreamOverflow
 	s.OOODropped += o.OOODropped

@@ -434,9 +434,13 @@ func tlsFields(b *builder, o *classify.Observation) {
 	if o.App == classify.AppQUIC {
 		b.open("quic")
 		b.key("version")
-		b.buf = append(b.buf, '"', '0', 'x')
-		b.buf = appendHex32(b.buf, o.QUICVersion)
-		b.buf = append(b.buf, '"')
+		if v := o.QUICVersion; classify.GoogleQUIC(v) { // "Q046", as gQUIC names its versions
+			b.buf = append(b.buf, '"', byte(v>>24), byte(v>>16), byte(v>>8), byte(v), '"')
+		} else {
+			b.buf = append(b.buf, '"', '0', 'x')
+			b.buf = appendHex32(b.buf, v)
+			b.buf = append(b.buf, '"')
+		}
 		b.close()
 	}
 }

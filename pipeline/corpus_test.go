@@ -170,18 +170,19 @@ func truthSNIs(rows [][]string) multiset {
 }
 
 // TestCorpusParity replays every capture of the shared corpus and compares
-// the DNS question names, TLS and QUIC SNIs and HTTP Hosts with tshark's (recall and precision
+// the DNS question names, TLS and QUIC SNIs (Google QUIC's apart), and HTTP
+// Hosts with tshark's (recall and precision
 // over multisets, per file and in total). The bar is 99.5 % for each.
 func TestCorpusParity(t *testing.T) {
 	files := corpusFiles(t)
 	type tally struct{ tp, want, got int }
-	var dnsT, tlsT, quicT, httpT tally
+	var dnsT, tlsT, quicT, httpT, gquicT tally
 	var table strings.Builder
-	fmt.Fprintf(&table, "%-52s %13s %13s %13s %13s\n", "capture", "dns got/want", "sni got/want", "quic got/want", "http got/want")
+	fmt.Fprintf(&table, "%-52s %13s %13s %13s %13s %13s\n", "capture", "dns got/want", "sni got/want", "quic got/want", "http got/want", "gquic got/want")
 	for _, path := range files {
 		base := filepath.Base(path)
 		evs := replayEvents(t, path)
-		gotDNS, gotSNI, gotQUIC, gotHTTP := multiset{}, multiset{}, multiset{}, multiset{}
+		gotDNS, gotSNI, gotQUIC, gotHTTP, gotGQUIC := multiset{}, multiset{}, multiset{}, multiset{}, multiset{}
 		for _, e := range evs {
 			switch str(e, "event.dataset") {
 			case "egresswatch.dns":
@@ -195,7 +196,12 @@ func TestCorpusParity(t *testing.T) {
 			case "egresswatch.quic":
 				if n := str(e, "tls.client.server_name"); n != "" {
 					port, _ := field(e, "destination.port").(float64)
-					gotQUIC[quicAttempt(str(e, "source.ip"), str(e, "destination.ip"), fmt.Sprint(port), n)] = 1
+					a := quicAttempt(str(e, "source.ip"), str(e, "destination.ip"), fmt.Sprint(port), n)
+					if strings.HasPrefix(str(e, "quic.version"), "Q") { // Google QUIC
+						gotGQUIC[a] = 1
+					} else {
+						gotQUIC[a] = 1
+					}
 				}
 			case "egresswatch.http":
 				gotHTTP[httpHost(e)]++
@@ -205,6 +211,9 @@ func TestCorpusParity(t *testing.T) {
 		wantSNI := truthSNIs(readTruth(t, base+".tls_sni.tsv"))
 		wantQUIC := truthQUIC(readTruth(t, base+".quic_sni.tsv"))
 		wantHTTP := truthHTTPHosts(readTruth(t, base+".http_host.tsv"))
+		wantGQUIC := truthQUIC(readTruth(t, base+".gquic_sni.tsv"))
+		gtp, gw, gg := compare(wantGQUIC, gotGQUIC)
+		gquicT.tp, gquicT.want, gquicT.got = gquicT.tp+gtp, gquicT.want+gw, gquicT.got+gg
 		if notYetHTTP[base] {
 			wantHTTP = multiset{}
 		}
@@ -219,8 +228,11 @@ func TestCorpusParity(t *testing.T) {
 		stp, sw, sg := compare(wantSNI, gotSNI)
 		dnsT.tp, dnsT.want, dnsT.got = dnsT.tp+dtp, dnsT.want+dw, dnsT.got+dg
 		tlsT.tp, tlsT.want, tlsT.got = tlsT.tp+stp, tlsT.want+sw, tlsT.got+sg
-		if dw+dg+sw+sg+qw+qg+hw+hg > 0 {
-			fmt.Fprintf(&table, "%-52s %6d/%-6d %6d/%-6d %6d/%-6d %6d/%-6d\n", base, dtp, dw, stp, sw, qtp, qw, htp, hw)
+		if dw+dg+sw+sg+qw+qg+hw+hg+gw+gg > 0 {
+			fmt.Fprintf(&table, "%-52s %6d/%-6d %6d/%-6d %6d/%-6d %6d/%-6d %6d/%-6d\n", base, dtp, dw, stp, sw, qtp, qw, htp, hw, gtp, gw)
+		}
+		if m, x := diff(wantGQUIC, gotGQUIC); len(m)+len(x) > 0 {
+			t.Logf("%s gquic: missing %v extra %v", base, trunc(m), trunc(x))
 		}
 		if m, x := diff(wantHTTP, gotHTTP); len(m)+len(x) > 0 {
 			t.Logf("%s http: missing %v extra %v", base, trunc(m), trunc(x))
@@ -249,6 +261,8 @@ func TestCorpusParity(t *testing.T) {
 		pct(quicT.tp, quicT.want), quicT.tp, quicT.want, pct(quicT.tp, quicT.got), quicT.tp, quicT.got)
 	fmt.Fprintf(&table, "HTTP requests:      recall %.2f%% (%d/%d), precision %.2f%% (%d/%d)\n",
 		pct(httpT.tp, httpT.want), httpT.tp, httpT.want, pct(httpT.tp, httpT.got), httpT.tp, httpT.got)
+	fmt.Fprintf(&table, "gQUIC SNI (attempts): recall %.2f%% (%d/%d), precision %.2f%% (%d/%d)\n",
+		pct(gquicT.tp, gquicT.want), gquicT.tp, gquicT.want, pct(gquicT.tp, gquicT.got), gquicT.tp, gquicT.got)
 	t.Log("\n" + table.String())
 	for _, c := range []struct {
 		what string
@@ -258,6 +272,7 @@ func TestCorpusParity(t *testing.T) {
 		{"SNI recall", pct(tlsT.tp, tlsT.want)}, {"SNI precision", pct(tlsT.tp, tlsT.got)},
 		{"QUIC recall", pct(quicT.tp, quicT.want)}, {"QUIC precision", pct(quicT.tp, quicT.got)},
 		{"HTTP recall", pct(httpT.tp, httpT.want)}, {"HTTP precision", pct(httpT.tp, httpT.got)},
+		{"gQUIC recall", pct(gquicT.tp, gquicT.want)}, {"gQUIC precision", pct(gquicT.tp, gquicT.got)},
 	} {
 		if c.v < 99.5 {
 			t.Errorf("%s = %.2f%%; want >= 99.5%%", c.what, c.v)
