@@ -24,7 +24,8 @@ type DecodeStats struct {
 	FragEvicted   uint64 // incomplete datagrams dropped (timeout or cap)
 	Tunnelled     uint64 // packets decapsulated from a tunnel
 	TooDeep       uint64 // more nested layers than maxDepth
-	UnknownTunnel uint64
+	UnknownTunnel uint64 // GRE carrying a protocol the decoder does not follow
+	WLANUndecoded uint64 // 802.11 data frames (Aruba GRE) that are encrypted or not LLC/SNAP
 }
 
 // Options bound a Decoder's memory.
@@ -64,6 +65,7 @@ type Decoder struct {
 	pppoe  pppoeLayer
 	ppp    pppLayer
 	mpls   mplsLayer
+	wlan   wlanLayer
 
 	layers gopacket.DecodingLayerContainer
 	frag   defragmenter
@@ -85,7 +87,7 @@ func NewDecoder(opts Options) *Decoder {
 		&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.ip4, &d.ip6,
 		&d.ip6ext, &d.ip6fr, // the fragment decoder replaces the skipper for fragments
 		&d.tcp, &d.udp, &d.gre, &d.vxlan, &d.geneve, &d.erspan, &d.gtp,
-		&d.pppoe, &d.ppp, &d.mpls,
+		&d.pppoe, &d.ppp, &d.mpls, &d.wlan,
 	} {
 		d.layers = d.layers.Put(l)
 	}
@@ -306,6 +308,18 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 				p.Tunnel.Kind = TunnelERSPAN
 			case 0x6558:
 				next = layers.LayerTypeEthernet
+			case 0x8200: // Aruba: 802.11 frames from an access point
+				next = layers.LayerTypeDot11
+			}
+			if _, ok := d.layers.Decoder(next); !ok {
+				d.Stats.UnknownTunnel++
+			}
+		case layers.LayerTypeDot11:
+			if d.wlan.hasAddr { // the station's addresses, as for an inner Ethernet frame
+				p.SrcMAC, p.DstMAC, p.HasMAC = d.wlan.src, d.wlan.dst, true
+			}
+			if d.wlan.undecoded {
+				d.Stats.WLANUndecoded++
 			}
 		case layers.LayerTypeERSPANII:
 			p.Tunnel.ID, p.Tunnel.HasID = uint32(d.erspan.SessionID), true
@@ -390,6 +404,7 @@ func (s *DecodeStats) Add(o *DecodeStats) {
 	s.Tunnelled += o.Tunnelled
 	s.TooDeep += o.TooDeep
 	s.UnknownTunnel += o.UnknownTunnel
+	s.WLANUndecoded += o.WLANUndecoded
 }
 
 // SetMaxFragDatagrams changes the cap on IP datagrams held for reassembly.

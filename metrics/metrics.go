@@ -147,6 +147,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.decodeErrors, d.NonIP, "non_ip")
 		counter(c.decodeErrors, d.TooDeep, "too_deep")
 		counter(c.decodeErrors, d.UnknownTunnel, "unknown_tunnel")
+		counter(c.decodeErrors, d.WLANUndecoded, "wlan_undecoded")
 		counter(c.fragments, d.Fragments, "seen")
 		counter(c.fragments, d.Reassembled, "reassembled")
 		counter(c.fragments, d.FragEvicted, "dropped")

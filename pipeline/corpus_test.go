@@ -214,9 +214,6 @@ func TestCorpusParity(t *testing.T) {
 		wantGQUIC := truthQUIC(readTruth(t, base+".gquic_sni.tsv"))
 		gtp, gw, gg := compare(wantGQUIC, gotGQUIC)
 		gquicT.tp, gquicT.want, gquicT.got = gquicT.tp+gtp, gquicT.want+gw, gquicT.got+gg
-		if notYetHTTP[base] {
-			wantHTTP = multiset{}
-		}
 		htp, hw, hg := compare(wantHTTP, gotHTTP)
 		httpT.tp, httpT.want, httpT.got = httpT.tp+htp, httpT.want+hw, httpT.got+hg
 		for k := range tsharkMissesQUIC[base] {
@@ -349,10 +346,6 @@ func maximalSubpart(s string) int {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-// notYetHTTP lists captures whose HTTP requests egresswatch cannot reach
-// yet: 802.11 frames inside Aruba GRE (issue 15).
-var notYetHTTP = map[string]bool{"zeek-gre-aruba.pcap": true}
 
 // httpHost returns an HTTP event's Host as tshark's http.host spells it:
 // with the :port when the Host header had one.
