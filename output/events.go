@@ -316,6 +316,12 @@ func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observati
 	if (o != nil && o.Hello != nil && o.Hello.ECH) || (o == nil && f.ECH) {
 		b.bool("ech", true)
 	}
+	if o != nil && o.NameHiding() == classify.HidingESNI {
+		if !o.Hello.ECH {
+			b.bool("ech", true)
+		}
+		b.str("ech_kind", classify.HidingESNI.String())
+	}
 	if o != nil && o.DNS != nil && o.DNS.ECH {
 		b.bool("ech_config", true)
 	}
