@@ -228,6 +228,9 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 				p.HasMAC = true
 			}
 		case layers.LayerTypeIPv4:
+			if d.ip4.Version != 4 {
+				return ResultMalformed // tshark: "Bogus IP version"
+			}
 			s, _ := netip.AddrFromSlice(d.ip4.SrcIP)
 			t, _ := netip.AddrFromSlice(d.ip4.DstIP)
 			setIP(s, t, TunnelIPinIP)
@@ -239,6 +242,9 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 				next = proto.LayerType()
 			}
 		case layers.LayerTypeIPv6:
+			if d.ip6.Version != 6 {
+				return ResultMalformed // tshark: "Bogus IPv6 version"
+			}
 			s, _ := netip.AddrFromSlice(d.ip6.SrcIP)
 			t, _ := netip.AddrFromSlice(d.ip6.DstIP)
 			setIP(s, t, TunnelIPinIP)
@@ -275,6 +281,9 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 					kind = TunnelGTPU
 				}
 				d.markTunnel(p, kind, src, dst)
+				if kind == TunnelTeredo {
+					payload = teredoIPv6(payload)
+				}
 				typ, data = t, payload
 				continue
 			}
@@ -340,6 +349,16 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 		}
 		p.Key = flow.Key{Proto: flow.Proto(proto),
 			Src: netip.AddrPortFrom(src, 0), Dst: netip.AddrPortFrom(dst, 0)}
+		if p.Key.Proto == flow.ICMP || p.Key.Proto == flow.ICMPv6 {
+			// ICMP is a flow too, tracked by type and reply type (icmpPorts).
+			sp, dp, ok := icmpPorts(p.Key.Proto, data)
+			if !ok {
+				return ResultMalformed
+			}
+			p.Key.Src, p.Key.Dst = netip.AddrPortFrom(src, sp), netip.AddrPortFrom(dst, dp)
+			p.Payload = data
+			return ResultL4
+		}
 		return ResultIP
 	}
 	return ResultNonIP
@@ -363,12 +382,33 @@ func (d *Decoder) udpTunnel(sp, dp uint16, payload []byte) gopacket.LayerType {
 		return layers.LayerTypeVXLAN
 	case is(6081) && len(payload) >= 8 && payload[0]>>6 == 0:
 		return layers.LayerTypeGeneve
-	case is(3544) && len(payload) >= 40 && payload[0]>>4 == 6:
-		return layers.LayerTypeIPv6 // Teredo, without origin/auth indicators
+	case is(3544) && len(teredoIPv6(payload)) >= 40:
+		return layers.LayerTypeIPv6 // Teredo
 	case is(2152) && len(payload) >= 8 && payload[0]>>5 == 1:
 		return layers.LayerTypeGTPv1U
 	}
 	return gopacket.LayerTypeZero
+}
+
+// teredoIPv6 returns the IPv6 packet of a Teredo datagram, after the
+// authentication and origin indicators that may precede it (RFC 4380
+// section 5.1.1: the router solicitations and advertisements of
+// qualification carry them), or nil when there is none.
+func teredoIPv6(b []byte) []byte {
+	if len(b) >= 4 && b[0] == 0 && b[1] == 1 { // authentication: ID and AU lengths, nonce, confirmation
+		n := 4 + int(b[2]) + int(b[3]) + 8 + 1
+		if len(b) < n {
+			return nil
+		}
+		b = b[n:]
+	}
+	if len(b) >= 8 && b[0] == 0 && b[1] == 0 { // origin indication: port, address
+		b = b[8:]
+	}
+	if len(b) < 40 || b[0]>>4 != 6 {
+		return nil
+	}
+	return b
 }
 
 func tcpFlags(t *layers.TCP) uint8 {
