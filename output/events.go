@@ -2,6 +2,7 @@ package output
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net/netip"
@@ -98,8 +99,18 @@ func (e *Encoder) NotesSpan() (start, end int) { return e.notesStart, e.notesEnd
 // Encoder would have written had f been passed to it. The pipeline's
 // merger uses it for what only it can tell (real ECH, DoH by policy).
 func ReplaceNotes(dst, line []byte, start, end int, f *track.FlowMeta) []byte {
+	const open = `,"egresswatch":{`
 	dst = append(dst, line[:start]...)
-	first := start > 0 && line[start-1] == '{'
+	notes := f.NameHidden || f.BlindSpot != classify.BlindNone
+	omitted := string(line[end:]) == "}\n" // the line has no egresswatch object (see ours)
+	if omitted && notes {
+		dst = append(dst, open...)
+	}
+	first := omitted || start > 0 && line[start-1] == '{'
+	if !notes && first && !omitted && string(line[end:]) == "}}\n" && bytes.HasSuffix(dst, []byte(open)) {
+		// The object held the notes only: without them there is none.
+		return append(dst[:len(dst)-len(open)], line[end+1:]...)
+	}
 	if f.NameHidden {
 		if !first {
 			dst = append(dst, ',')
@@ -113,6 +124,9 @@ func ReplaceNotes(dst, line []byte, start, end int, f *track.FlowMeta) []byte {
 		}
 		dst = append(dst, `"blind_spot":`...)
 		dst = appendString(dst, f.BlindSpot.String())
+	}
+	if omitted && notes {
+		dst = append(dst, '}')
 	}
 	return append(dst, line[end:]...)
 }
@@ -308,8 +322,13 @@ func cloud(b *builder, p *geo.Placement) {
 
 // ours writes the egresswatch.* fields, the flow's notes last, and
 // returns where the notes are (see Encoder.NotesSpan).
+//
+// An event with nothing to say there has no egresswatch object at all;
+// its notes span is then empty, just before the line's closing brace.
 func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observation) (notesStart, notesEnd int) {
+	before, comma := len(b.buf), b.comma[b.depth]
 	b.open("egresswatch")
+	opened := len(b.buf)
 	if f.NameSource != track.NameNone {
 		b.str("name_source", f.NameSource.String())
 	}
@@ -352,6 +371,11 @@ func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observati
 		b.str("blind_spot", f.BlindSpot.String())
 	}
 	notesEnd = len(b.buf)
+	if notesEnd == opened { // empty: leave it out
+		b.buf, b.comma[b.depth-1] = b.buf[:before], comma
+		b.depth--
+		return before, before
+	}
 	b.close()
 	return notesStart, notesEnd
 }
