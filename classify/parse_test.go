@@ -61,7 +61,7 @@ func TestParseDNS(t *testing.T) {
 	}{
 		{name: "query", msg: packMsg(t, q), ok: true, qname: "Mixed.Example.COM"},
 		{name: "answer", msg: full, ok: true, qname: "Mixed.Example.COM", answers: []string{
-			"CNAME:edge.example.net", "A:203.0.113.5", "AAAA:2001:db8::5", "HTTPS:1 . alpn=h3 ech=AEX+DQBBAQAgACA=", "MX:10 mail.example.net.",
+			"CNAME:edge.example.net", "A:203.0.113.5", "AAAA:2001:db8::5", "HTTPS:1 . alpn=h3 ech=AEX+DQBBAQAgACA=", "MX:10 mail.example.net",
 		}, ech: true},
 		// Cut inside the answers: header and question survive.
 		{name: "cut short", msg: full[:len(full)-30], ok: true, partial: true, qname: "Mixed.Example.COM"},
