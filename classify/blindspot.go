@@ -70,3 +70,42 @@ func hasALPN(list []string, proto string) bool {
 	}
 	return false
 }
+
+// NameHiding names how a ClientHello hides the server name it is for. It
+// is reported as egresswatch.ech (any kind) and egresswatch.ech_kind
+// ("esni" only: "ech" is the default).
+type NameHiding uint8
+
+const (
+	HidingNone NameHiding = iota // zero value: the server_name, if any, is the name
+	// HidingECH: an outer encrypted_client_hello extension (0xfe0d); the
+	// server_name is the ECH public name, or for GREASE ECH the real name.
+	HidingECH
+	// HidingESNI: the draft encrypted_server_name extension (0xffce,
+	// draft-ietf-tls-esni-00..02, Firefox and Cloudflare 2018-2020); the
+	// real name is encrypted and there is usually no server_name at all.
+	HidingESNI
+)
+
+var nameHidingNames = [...]string{"", "ech", "esni"}
+
+func (h NameHiding) String() string {
+	if int(h) < len(nameHidingNames) {
+		return nameHidingNames[h]
+	}
+	return ""
+}
+
+// NameHiding returns how a ClientHello observation hides its server name;
+// HidingNone for other observations and for the inner hello of ECH.
+func (o *Observation) NameHiding() NameHiding {
+	switch {
+	case o.Hello == nil:
+		return HidingNone
+	case o.Hello.ESNI:
+		return HidingESNI
+	case o.Hello.ECH && !o.Hello.ECHInner:
+		return HidingECH
+	}
+	return HidingNone
+}

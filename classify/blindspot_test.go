@@ -40,3 +40,21 @@ func TestEncryptedDNS(t *testing.T) {
 		}
 	}
 }
+
+func TestNameHiding(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		o    Observation
+		want NameHiding
+	}{
+		{"dns", Observation{App: AppDNS}, HidingNone},
+		{"plain hello", Observation{App: AppTLS, Hello: &tlshello.ClientHello{ServerName: "a.example"}}, HidingNone},
+		{"outer ech", Observation{App: AppTLS, Hello: &tlshello.ClientHello{ECH: true}}, HidingECH},
+		{"inner ech", Observation{App: AppTLS, Hello: &tlshello.ClientHello{ECH: true, ECHInner: true}}, HidingNone},
+		{"esni", Observation{App: AppTLS, Hello: &tlshello.ClientHello{ESNI: true}}, HidingESNI},
+	} {
+		if got := tt.o.NameHiding(); got != tt.want {
+			t.Errorf("%s: NameHiding() = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

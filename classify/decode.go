@@ -26,7 +26,8 @@ type DecodeStats struct {
 	FragEvicted   uint64 // incomplete datagrams dropped (timeout or cap)
 	Tunnelled     uint64 // packets decapsulated from a tunnel
 	TooDeep       uint64 // more nested layers than maxDepth
-	UnknownTunnel uint64
+	UnknownTunnel uint64 // GRE carrying a protocol the decoder does not follow
+	WLANUndecoded uint64 // 802.11 data frames (Aruba GRE) that are encrypted or not LLC/SNAP
 }
 
 // Options bound a Decoder's memory.
@@ -66,6 +67,7 @@ type Decoder struct {
 	pppoe  pppoeLayer
 	ppp    pppLayer
 	mpls   mplsLayer
+	wlan   wlanLayer
 
 	layers gopacket.DecodingLayerContainer
 	frag   defragmenter
@@ -87,7 +89,7 @@ func NewDecoder(opts Options) *Decoder {
 		&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.ip4, &d.ip6,
 		&d.ip6ext, &d.ip6fr, // the fragment decoder replaces the skipper for fragments
 		&d.tcp, &d.udp, &d.gre, &d.vxlan, &d.geneve, &d.erspan, &d.gtp,
-		&d.pppoe, &d.ppp, &d.mpls,
+		&d.pppoe, &d.ppp, &d.mpls, &d.wlan,
 	} {
 		d.layers = d.layers.Put(l)
 	}
@@ -228,6 +230,9 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 				p.Sender.HasMAC = true
 			}
 		case layers.LayerTypeIPv4:
+			if d.ip4.Version != 4 {
+				return ResultMalformed // tshark: "Bogus IP version"
+			}
 			s, _ := netip.AddrFromSlice(d.ip4.SrcIP)
 			t, _ := netip.AddrFromSlice(d.ip4.DstIP)
 			setIP(s, t, TunnelIPinIP)
@@ -239,6 +244,9 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 				next = proto.LayerType()
 			}
 		case layers.LayerTypeIPv6:
+			if d.ip6.Version != 6 {
+				return ResultMalformed // tshark: "Bogus IPv6 version"
+			}
 			s, _ := netip.AddrFromSlice(d.ip6.SrcIP)
 			t, _ := netip.AddrFromSlice(d.ip6.DstIP)
 			setIP(s, t, TunnelIPinIP)
@@ -275,6 +283,9 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 					kind = TunnelGTPU
 				}
 				d.markTunnel(p, kind, src, dst)
+				if kind == TunnelTeredo {
+					payload = teredoIPv6(payload)
+				}
 				typ, data = t, payload
 				continue
 			}
@@ -308,6 +319,18 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 				p.Tunnel.Kind = TunnelERSPAN
 			case 0x6558:
 				next = layers.LayerTypeEthernet
+			case 0x8200: // Aruba: 802.11 frames from an access point
+				next = layers.LayerTypeDot11
+			}
+			if _, ok := d.layers.Decoder(next); !ok {
+				d.Stats.UnknownTunnel++
+			}
+		case layers.LayerTypeDot11:
+			if d.wlan.hasAddr { // the station's addresses, as for an inner Ethernet frame
+				p.Sender.MAC, p.DstMAC, p.Sender.HasMAC = d.wlan.src, d.wlan.dst, true
+			}
+			if d.wlan.undecoded {
+				d.Stats.WLANUndecoded++
 			}
 		case layers.LayerTypeERSPANII:
 			p.Tunnel.ID, p.Tunnel.HasID = uint32(d.erspan.SessionID), true
@@ -328,6 +351,16 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType, p *Packet) Result {
 		}
 		p.Key = flow.Key{Proto: flow.Proto(proto),
 			Src: netip.AddrPortFrom(src, 0), Dst: netip.AddrPortFrom(dst, 0)}
+		if p.Key.Proto == flow.ICMP || p.Key.Proto == flow.ICMPv6 {
+			// ICMP is a flow too, tracked by type and reply type (icmpPorts).
+			sp, dp, ok := icmpPorts(p.Key.Proto, data)
+			if !ok {
+				return ResultMalformed
+			}
+			p.Key.Src, p.Key.Dst = netip.AddrPortFrom(src, sp), netip.AddrPortFrom(dst, dp)
+			p.Payload = data
+			return ResultL4
+		}
 		return ResultIP
 	}
 	return ResultNonIP
@@ -351,12 +384,33 @@ func (d *Decoder) udpTunnel(sp, dp uint16, payload []byte) gopacket.LayerType {
 		return layers.LayerTypeVXLAN
 	case is(6081) && len(payload) >= 8 && payload[0]>>6 == 0:
 		return layers.LayerTypeGeneve
-	case is(3544) && len(payload) >= 40 && payload[0]>>4 == 6:
-		return layers.LayerTypeIPv6 // Teredo, without origin/auth indicators
+	case is(3544) && len(teredoIPv6(payload)) >= 40:
+		return layers.LayerTypeIPv6 // Teredo
 	case is(2152) && len(payload) >= 8 && payload[0]>>5 == 1:
 		return layers.LayerTypeGTPv1U
 	}
 	return gopacket.LayerTypeZero
+}
+
+// teredoIPv6 returns the IPv6 packet of a Teredo datagram, after the
+// authentication and origin indicators that may precede it (RFC 4380
+// section 5.1.1: the router solicitations and advertisements of
+// qualification carry them), or nil when there is none.
+func teredoIPv6(b []byte) []byte {
+	if len(b) >= 4 && b[0] == 0 && b[1] == 1 { // authentication: ID and AU lengths, nonce, confirmation
+		n := 4 + int(b[2]) + int(b[3]) + 8 + 1
+		if len(b) < n {
+			return nil
+		}
+		b = b[n:]
+	}
+	if len(b) >= 8 && b[0] == 0 && b[1] == 0 { // origin indication: port, address
+		b = b[8:]
+	}
+	if len(b) < 40 || b[0]>>4 != 6 {
+		return nil
+	}
+	return b
 }
 
 func tcpFlags(t *layers.TCP) uint8 {

@@ -182,22 +182,59 @@ func fillDNS(msg *dns.Msg, m *DNSMessage) {
 			r.Data = svcbData(v)
 			echParam(v, m)
 		default:
-			s := rr.String()
-			// rr.String() is "name ttl class type rdata"; keep the rdata.
-			if i := strings.LastIndexByte(s, '\t'); i >= 0 {
-				s = s[i+1:]
-			}
-			r.Data = s
+			r.Data = rdata(rr)
 		}
 		m.Answers = append(m.Answers, r)
 	}
+}
+
+// rdata returns the RDATA of rr in the one form DNSRecord.Data has for
+// every type: presentation format (RFC 1035 section 5.1, escapes
+// included), with each domain name written as dns.question.name is,
+// without its trailing dot (the root stays "."), and a TXT record's
+// character-strings unquoted and concatenated, as SPF and DKIM read them
+// (RFC 7208 section 3.3). An MX is "10 mail.example.com", a TXT
+// "v=spf1 -all".
+func rdata(rr dns.RR) string {
+	switch v := rr.(type) {
+	case *dns.MX:
+		return uitoa(uint64(v.Preference)) + " " + rdataName(v.Mx)
+	case *dns.NS:
+		return rdataName(v.Ns)
+	case *dns.PTR:
+		return rdataName(v.Ptr)
+	case *dns.DNAME:
+		return rdataName(v.Target)
+	case *dns.SRV:
+		return uitoa(uint64(v.Priority)) + " " + uitoa(uint64(v.Weight)) + " " + uitoa(uint64(v.Port)) + " " + rdataName(v.Target)
+	case *dns.SOA:
+		return rdataName(v.Ns) + " " + rdataName(v.Mbox) + " " + uitoa(uint64(v.Serial)) + " " + uitoa(uint64(v.Refresh)) + " " +
+			uitoa(uint64(v.Retry)) + " " + uitoa(uint64(v.Expire)) + " " + uitoa(uint64(v.Minttl))
+	case *dns.TXT:
+		return strings.Join(v.Txt, "")
+	}
+	s := rr.String()
+	// rr.String() is "name ttl class type rdata"; keep the rdata.
+	if i := strings.LastIndexByte(s, '\t'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
+// rdataName writes a domain name inside RDATA: without its trailing dot,
+// except the root.
+func rdataName(s string) string {
+	if s == "." {
+		return s
+	}
+	return trimDot(s)
 }
 
 func svcbData(s *dns.SVCB) string {
 	var b strings.Builder
 	b.WriteString(uitoa(uint64(s.Priority)))
 	b.WriteByte(' ')
-	b.WriteString(s.Target)
+	b.WriteString(rdataName(s.Target))
 	for _, kv := range s.Value {
 		b.WriteByte(' ')
 		b.WriteString(kv.Key().String())

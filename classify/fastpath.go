@@ -42,8 +42,8 @@ func fastEthernet(data []byte, p *Packet) bool {
 	ip := data[off:]
 	switch et {
 	case 0x0800:
-		if len(ip) < 20 || ip[0]&0x0f != 5 {
-			return false // options (or a bad IHL): walk
+		if len(ip) < 20 || ip[0] != 0x45 {
+			return false // options, a bad IHL or version: walk
 		}
 		length := int(binary.BigEndian.Uint16(ip[2:4]))
 		if length < 20 || length > len(ip) {
@@ -57,7 +57,7 @@ func fastEthernet(data []byte, p *Packet) bool {
 		dst = netip.AddrFrom4([4]byte(ip[16:20]))
 		l4 = ip[20:length]
 	case 0x86dd:
-		if len(ip) < 40 {
+		if len(ip) < 40 || ip[0]>>4 != 6 {
 			return false
 		}
 		length := int(binary.BigEndian.Uint16(ip[4:6]))

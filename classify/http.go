@@ -7,8 +7,10 @@ import (
 const maxHTTPHeader = 16 << 10
 
 // httpStart reports whether b begins like an HTTP/1.x request line: a
-// method token of 3–20 upper-case letters or '-' followed by a space. It is
-// the cheap test run on the first bytes of a segment.
+// method token of 3–20 upper-case letters or '-' followed by a space, or a
+// well-known method alone on its line ("OPTIONS\r\n", which tshark takes
+// for a request too). It is the cheap test run on the first bytes of a
+// segment.
 func httpStart(b []byte) bool {
 	n := 0
 	for n < len(b) && n < 21 {
@@ -16,12 +18,25 @@ func httpStart(b []byte) bool {
 		if c == ' ' {
 			return n >= 3
 		}
+		if c == '\r' || c == '\n' {
+			return bareMethod(b[:n])
+		}
 		if (c < 'A' || c > 'Z') && c != '-' && c != '_' {
 			return false
 		}
 		n++
 	}
-	return n < len(b) && n >= 3 && n <= 20 && b[n] == ' '
+	return false
+}
+
+// bareMethod reports whether m is a method tshark recognises as a request
+// line by itself, without a target or version.
+func bareMethod(m []byte) bool {
+	switch string(m) {
+	case "GET", "PUT", "POST", "HEAD", "OPTIONS", "CONNECT", "TRACE", "DELETE", "PATCH":
+		return true
+	}
+	return false
 }
 
 // httpStatus is the outcome of parseHTTPRequest.
@@ -46,12 +61,19 @@ func parseHTTPRequest(b []byte, r *HTTPRequest) (st httpStatus, consumed int) {
 		return httpNeedMore, 0
 	}
 	line := bytes.TrimRight(b[:eol], "\r")
-	sp1 := bytes.IndexByte(line, ' ')
-	sp2 := bytes.LastIndexByte(line, ' ')
-	if sp1 < 3 || sp2 <= sp1 || !bytes.HasPrefix(line[sp2+1:], []byte("HTTP/")) {
+	if !httpStart(b[:eol+1]) {
 		return httpNot, 0
 	}
-	method, target := line[:sp1], line[sp1+1:sp2]
+	// As tshark reads a request line: the method, then the target up to a
+	// last token that names the version. An odd line still gives a request
+	// ("OPTIONS HTTP/1.1", "GET /", "OPTIONS"), and its Host.
+	method, target := line, line[len(line):]
+	if sp1 := bytes.IndexByte(line, ' '); sp1 >= 0 {
+		method, target = line[:sp1], line[sp1+1:]
+		if sp2 := bytes.LastIndexByte(target, ' '); bytes.HasPrefix(target[sp2+1:], []byte("HTTP/")) {
+			target = target[:max(sp2, 0)]
+		}
+	}
 	rest := b[eol+1:]
 	off := eol + 1
 	var host []byte

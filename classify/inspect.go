@@ -24,7 +24,8 @@ type InspectStats struct {
 	TLSHellos      uint64
 	TLSMalformed   uint64
 	HTTPRequests   uint64
-	QUICHellos     uint64
+	QUICHellos     uint64 // IETF and Google QUIC
+	GQUICHellos    uint64 // Google QUIC (Q0xx) CHLOs among QUICHellos
 	QUICUndecrypt  uint64
 	StreamOverflow uint64 // first flight larger than the buffer bound
 	BudgetRefused  uint64 // streams that gave up because the memory budget was spent
@@ -207,7 +208,17 @@ func (in *Inspector) tcp(h *half, p *Packet) {
 	}
 	if h.mode == modeHTTP && h.httpIdle {
 		// Between requests only a segment that starts one matters, or a
-		// TLS ClientHello after a CONNECT.
+		// TLS ClientHello after a CONNECT. h.next follows the highest byte
+		// seen, so a retransmitted segment (one that starts before it)
+		// never gives a request a second time.
+		end := p.TCPSeq + uint32(len(p.Payload))
+		if int32(p.TCPSeq-h.next) < 0 {
+			if int32(end-h.next) > 0 {
+				h.next = end
+			}
+			return
+		}
+		h.next = end
 		switch {
 		case httpStart(p.Payload):
 		case tlshello.LooksLikeTLS(p.Payload):

@@ -40,11 +40,13 @@ func (l *pppoeLayer) DecodeFromBytes(b []byte, df gopacket.DecodeFeedback) error
 	if n < len(body) {
 		body = body[:n]
 	}
-	if len(body) < 2 {
+	// The PPP protocol field may be compressed to one byte here too
+	// (suricata-pppoe-session-http.pcap).
+	proto, rest, ok := pppProtocol(body)
+	if !ok {
 		return errShort
 	}
-	l.next = pppNext(binary.BigEndian.Uint16(body[:2]))
-	l.payload = body[2:]
+	l.next, l.payload = pppNext(proto), rest
 	return nil
 }
 
@@ -63,22 +65,25 @@ func (l *pppLayer) DecodeFromBytes(b []byte, df gopacket.DecodeFeedback) error {
 	if len(b) >= 2 && b[0] == 0xff && b[1] == 0x03 {
 		b = b[2:]
 	}
-	if len(b) < 1 {
+	proto, rest, ok := pppProtocol(b)
+	if !ok {
 		df.SetTruncated()
 		return errShort
 	}
-	var proto uint16
-	if b[0]&1 == 1 { // compressed one-byte protocol field
-		proto, b = uint16(b[0]), b[1:]
-	} else {
-		if len(b) < 2 {
-			df.SetTruncated()
-			return errShort
-		}
-		proto, b = binary.BigEndian.Uint16(b[:2]), b[2:]
-	}
-	l.next, l.payload = pppNext(proto), b
+	l.next, l.payload = pppNext(proto), rest
 	return nil
+}
+
+// pppProtocol reads a PPP protocol field, two bytes or one when compressed
+// (RFC 1661 section 6.5: an odd first byte), and returns what follows it.
+func pppProtocol(b []byte) (proto uint16, rest []byte, ok bool) {
+	switch {
+	case len(b) >= 1 && b[0]&1 == 1:
+		return uint16(b[0]), b[1:], true
+	case len(b) >= 2:
+		return binary.BigEndian.Uint16(b[:2]), b[2:], true
+	}
+	return 0, nil, false
 }
 
 func pppNext(proto uint16) gopacket.LayerType {

@@ -3,6 +3,7 @@ package classify
 import (
 	"net/netip"
 
+	"github.com/egresswatch/egresswatch/classify/gquic"
 	"github.com/egresswatch/egresswatch/classify/tlshello"
 )
 
@@ -37,7 +38,9 @@ type Observation struct {
 	DNS    *DNSMessage           // AppDNS
 	Hello  *tlshello.ClientHello // AppTLS, AppQUIC
 	HTTP   HTTPRequest           // AppHTTP
-	// QUICVersion is the version of the Initial that carried Hello.
+	// QUICVersion is the version of the Initial that carried Hello; for
+	// Google QUIC (see GoogleQUIC), of the packet that carried the CHLO,
+	// whose Hello then holds only the server name.
 	QUICVersion uint32
 }
 
@@ -79,3 +82,7 @@ type HTTPRequest struct {
 	Port   uint16 // port given in Host, 0 if none
 	Target string // request target, cut to 2048 bytes
 }
+
+// GoogleQUIC reports whether v is a Google QUIC version with QUIC Crypto
+// ("Q046" as big-endian ASCII): its hello is a CHLO, not a TLS ClientHello.
+func GoogleQUIC(v uint32) bool { return gquic.IsVersion(v) }

@@ -12,8 +12,8 @@ type Result uint8
 
 const (
 	ResultUnknown   Result = iota // zero value: not decoded
-	ResultL4                      // TCP or UDP: Packet.Key and Payload are set
-	ResultIP                      // IP without TCP/UDP (ICMP, ESP, ...): addresses set, ports zero
+	ResultL4                      // TCP, UDP, ICMP or ICMPv6: Packet.Key and Payload are set (ICMP: see icmpPorts)
+	ResultIP                      // IP without TCP/UDP/ICMP (ESP, GRE not followed, ...): addresses set, ports zero
 	ResultFragment                // an IP fragment held for reassembly; nothing to report yet
 	ResultNonIP                   // ARP, LLDP, STP, ...: nothing egresswatch follows
 	ResultMalformed               // a header did not decode; counted in Stats.Malformed
@@ -85,7 +85,8 @@ type Packet struct {
 
 	TCPFlags uint8
 	TCPSeq   uint32
-	// Payload is the transport payload (TCP or UDP data).
+	// Payload is the transport payload (TCP or UDP data; for ICMP, the
+	// message from its type on).
 	Payload []byte
 	// Reassembled is set when the packet was rebuilt from IP fragments;
 	// Seq then names the frame of the last fragment, as tshark does, and

@@ -13,7 +13,8 @@ import (
 // See https://github.com/corelight/community-id-spec.
 //
 // Only port-bearing protocols are ordered by (address, port); for others
-// the ports are zero. ICMP type/code pairing is not applied.
+// the ports are zero. ICMP keys from classify already carry the spec's
+// ICMP "ports": the type, and the counterpart type or else the code.
 func CommunityID(k Key, seed uint16) string {
 	var buf [2 + 16 + 16 + 2 + 4]byte
 	return string(AppendCommunityID(buf[:0], k, seed))

@@ -150,6 +150,9 @@ func (s *state) lookup(a netip.Addr) Placement {
 		return p
 	}
 	a = a.Unmap().WithZone("")
+	if p, ok := s.throughNAT64(a); ok {
+		return p
+	}
 	if why := internalReason(a); why != "" {
 		p.Internal, p.Indeterminate, p.Reason = true, true, why
 		return p

@@ -275,14 +275,21 @@ func cloud(b *builder, p *geo.Placement) {
 	b.close()
 }
 
-// ours writes the egresswatch.* fields, the flow's notes last.
+// ours writes the egresswatch.* fields, the flow's notes last. An event
+// with nothing to say there has no egresswatch object at all.
 func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observation) {
+	before, comma := len(b.buf), b.comma[b.depth]
 	b.open("egresswatch")
+	opened := len(b.buf)
 	if f.NameSource != flow.NameNone {
 		b.str("name_source", f.NameSource.String())
 	}
-	if (o != nil && o.Hello != nil && o.Hello.ECH) || (o == nil && f.ECH) {
+	esni := (o != nil && o.NameHiding() == classify.HidingESNI) || (o == nil && f.ESNI)
+	if (o != nil && o.Hello != nil && o.Hello.ECH) || (o == nil && f.ECH) || esni {
 		b.bool("ech", true)
+	}
+	if esni {
+		b.str("ech_kind", classify.HidingESNI.String())
 	}
 	if o != nil && o.DNS != nil && o.DNS.ECH {
 		b.bool("ech_config", true)
@@ -311,6 +318,11 @@ func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observati
 	}
 	if f.BlindSpot != classify.BlindNone {
 		b.str("blind_spot", f.BlindSpot.String())
+	}
+	if len(b.buf) == opened { // empty: leave it out
+		b.buf, b.comma[b.depth-1] = b.buf[:before], comma
+		b.depth--
+		return
 	}
 	b.close()
 }
@@ -399,9 +411,13 @@ func tlsFields(b *builder, o *classify.Observation) {
 	if o.App == classify.AppQUIC {
 		b.open("quic")
 		b.key("version")
-		b.buf = append(b.buf, '"', '0', 'x')
-		b.buf = appendHex32(b.buf, o.QUICVersion)
-		b.buf = append(b.buf, '"')
+		if v := o.QUICVersion; classify.GoogleQUIC(v) { // "Q046", as gQUIC names its versions
+			b.buf = append(b.buf, '"', byte(v>>24), byte(v>>16), byte(v>>8), byte(v), '"')
+		} else {
+			b.buf = append(b.buf, '"', '0', 'x')
+			b.buf = appendHex32(b.buf, v)
+			b.buf = append(b.buf, '"')
+		}
 		b.close()
 	}
 }

@@ -375,6 +375,34 @@ func TestObservationEvents(t *testing.T) {
 			},
 			absent: []string{"source.mac", "network.vlan"},
 		},
+		{
+			name: "google quic",
+			flow: func() *track.FlowMeta { return testFlow(flow.UDP, "10.0.0.1:50000", "216.58.210.238:443") },
+			obs: func(p *classify.Packet) *classify.Observation {
+				return &classify.Observation{App: classify.AppQUIC, Packet: p, QUICVersion: 'Q'<<24 | '0'<<16 | '4'<<8 | '6',
+					Hello: &tlshello.ClientHello{ServerName: "www.youtube.com"}}
+			},
+			want: want{
+				"event.dataset":          DatasetQUIC,
+				"tls.client.server_name": "www.youtube.com",
+				"quic.version":           "Q046",
+			},
+		},
+		{
+			name: "tls esni", // ndpi-encrypted_sni.pcap: no server_name, the draft ESNI extension
+			flow: tcp,
+			obs: func(p *classify.Packet) *classify.Observation {
+				return &classify.Observation{App: classify.AppTLS, Packet: p, Hello: &tlshello.ClientHello{
+					Version: 0x0303, SupportedVersions: []uint16{0x0304}, ESNI: true,
+				}}
+			},
+			want: want{
+				"event.dataset":        DatasetTLS,
+				"egresswatch.ech":      true,
+				"egresswatch.ech_kind": "esni",
+			},
+			absent: []string{"tls.client.server_name"},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

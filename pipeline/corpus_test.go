@@ -170,18 +170,19 @@ func truthSNIs(rows [][]string) multiset {
 }
 
 // TestCorpusParity replays every capture of the shared corpus and compares
-// the DNS question names and TLS SNIs with tshark's (recall and precision
+// the DNS question names, TLS and QUIC SNIs (Google QUIC's apart), and HTTP
+// Hosts with tshark's (recall and precision
 // over multisets, per file and in total). The bar is 99.5 % for each.
 func TestCorpusParity(t *testing.T) {
 	files := corpusFiles(t)
 	type tally struct{ tp, want, got int }
-	var dnsT, tlsT, quicT tally
+	var dnsT, tlsT, quicT, httpT, gquicT tally
 	var table strings.Builder
-	fmt.Fprintf(&table, "%-52s %13s %13s %13s\n", "capture", "dns got/want", "sni got/want", "quic got/want")
+	fmt.Fprintf(&table, "%-52s %13s %13s %13s %13s %13s\n", "capture", "dns got/want", "sni got/want", "quic got/want", "http got/want", "gquic got/want")
 	for _, path := range files {
 		base := filepath.Base(path)
 		evs := replayEvents(t, path)
-		gotDNS, gotSNI, gotQUIC := multiset{}, multiset{}, multiset{}
+		gotDNS, gotSNI, gotQUIC, gotHTTP, gotGQUIC := multiset{}, multiset{}, multiset{}, multiset{}, multiset{}
 		for _, e := range evs {
 			switch str(e, "event.dataset") {
 			case "egresswatch.dns":
@@ -195,13 +196,26 @@ func TestCorpusParity(t *testing.T) {
 			case "egresswatch.quic":
 				if n := str(e, "tls.client.server_name"); n != "" {
 					port, _ := field(e, "destination.port").(float64)
-					gotQUIC[quicAttempt(str(e, "source.ip"), str(e, "destination.ip"), fmt.Sprint(port), n)] = 1
+					a := quicAttempt(str(e, "source.ip"), str(e, "destination.ip"), fmt.Sprint(port), n)
+					if strings.HasPrefix(str(e, "quic.version"), "Q") { // Google QUIC
+						gotGQUIC[a] = 1
+					} else {
+						gotQUIC[a] = 1
+					}
 				}
+			case "egresswatch.http":
+				gotHTTP[httpHost(e)]++
 			}
 		}
 		wantDNS := truthDNSNames(readTruth(t, base+".dns.tsv"))
 		wantSNI := truthSNIs(readTruth(t, base+".tls_sni.tsv"))
 		wantQUIC := truthQUIC(readTruth(t, base+".quic_sni.tsv"))
+		wantHTTP := truthHTTPHosts(readTruth(t, base+".http_host.tsv"))
+		wantGQUIC := truthQUIC(readTruth(t, base+".gquic_sni.tsv"))
+		gtp, gw, gg := compare(wantGQUIC, gotGQUIC)
+		gquicT.tp, gquicT.want, gquicT.got = gquicT.tp+gtp, gquicT.want+gw, gquicT.got+gg
+		htp, hw, hg := compare(wantHTTP, gotHTTP)
+		httpT.tp, httpT.want, httpT.got = httpT.tp+htp, httpT.want+hw, httpT.got+hg
 		for k := range tsharkMissesQUIC[base] {
 			wantQUIC[k] = 1
 		}
@@ -211,8 +225,14 @@ func TestCorpusParity(t *testing.T) {
 		stp, sw, sg := compare(wantSNI, gotSNI)
 		dnsT.tp, dnsT.want, dnsT.got = dnsT.tp+dtp, dnsT.want+dw, dnsT.got+dg
 		tlsT.tp, tlsT.want, tlsT.got = tlsT.tp+stp, tlsT.want+sw, tlsT.got+sg
-		if dw+dg+sw+sg+qw+qg > 0 {
-			fmt.Fprintf(&table, "%-52s %6d/%-6d %6d/%-6d %6d/%-6d\n", base, dtp, dw, stp, sw, qtp, qw)
+		if dw+dg+sw+sg+qw+qg+hw+hg+gw+gg > 0 {
+			fmt.Fprintf(&table, "%-52s %6d/%-6d %6d/%-6d %6d/%-6d %6d/%-6d %6d/%-6d\n", base, dtp, dw, stp, sw, qtp, qw, htp, hw, gtp, gw)
+		}
+		if m, x := diff(wantGQUIC, gotGQUIC); len(m)+len(x) > 0 {
+			t.Logf("%s gquic: missing %v extra %v", base, trunc(m), trunc(x))
+		}
+		if m, x := diff(wantHTTP, gotHTTP); len(m)+len(x) > 0 {
+			t.Logf("%s http: missing %v extra %v", base, trunc(m), trunc(x))
 		}
 		if m, x := diff(wantQUIC, gotQUIC); len(m)+len(x) > 0 {
 			t.Logf("%s quic: missing %v extra %v", base, trunc(m), trunc(x))
@@ -236,6 +256,10 @@ func TestCorpusParity(t *testing.T) {
 		pct(tlsT.tp, tlsT.want), tlsT.tp, tlsT.want, pct(tlsT.tp, tlsT.got), tlsT.tp, tlsT.got)
 	fmt.Fprintf(&table, "QUIC SNI (attempts): recall %.2f%% (%d/%d), precision %.2f%% (%d/%d)\n",
 		pct(quicT.tp, quicT.want), quicT.tp, quicT.want, pct(quicT.tp, quicT.got), quicT.tp, quicT.got)
+	fmt.Fprintf(&table, "HTTP requests:      recall %.2f%% (%d/%d), precision %.2f%% (%d/%d)\n",
+		pct(httpT.tp, httpT.want), httpT.tp, httpT.want, pct(httpT.tp, httpT.got), httpT.tp, httpT.got)
+	fmt.Fprintf(&table, "gQUIC SNI (attempts): recall %.2f%% (%d/%d), precision %.2f%% (%d/%d)\n",
+		pct(gquicT.tp, gquicT.want), gquicT.tp, gquicT.want, pct(gquicT.tp, gquicT.got), gquicT.tp, gquicT.got)
 	t.Log("\n" + table.String())
 	for _, c := range []struct {
 		what string
@@ -244,6 +268,8 @@ func TestCorpusParity(t *testing.T) {
 		{"DNS recall", pct(dnsT.tp, dnsT.want)}, {"DNS precision", pct(dnsT.tp, dnsT.got)},
 		{"SNI recall", pct(tlsT.tp, tlsT.want)}, {"SNI precision", pct(tlsT.tp, tlsT.got)},
 		{"QUIC recall", pct(quicT.tp, quicT.want)}, {"QUIC precision", pct(quicT.tp, quicT.got)},
+		{"HTTP recall", pct(httpT.tp, httpT.want)}, {"HTTP precision", pct(httpT.tp, httpT.got)},
+		{"gQUIC recall", pct(gquicT.tp, gquicT.want)}, {"gQUIC precision", pct(gquicT.tp, gquicT.got)},
 	} {
 		if c.v < 99.5 {
 			t.Errorf("%s = %.2f%%; want >= 99.5%%", c.what, c.v)
@@ -320,6 +346,36 @@ func maximalSubpart(s string) int {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// httpHost returns an HTTP event's Host as tshark's http.host spells it:
+// with the :port when the Host header had one.
+func httpHost(e map[string]any) string {
+	h := str(e, "url.domain")
+	if port, ok := field(e, "url.port").(float64); ok {
+		if strings.Contains(h, ":") {
+			h = "[" + h + "]"
+		}
+		h += fmt.Sprintf(":%d", int(port))
+	}
+	return h
+}
+
+// truthHTTPHosts returns tshark's HTTP requests over TCP, one per request
+// (a request without Host counts under ""); several requests in one frame
+// give comma-joined hosts.
+func truthHTTPHosts(rows [][]string) multiset {
+	ms := multiset{}
+	for _, r := range rows {
+		if len(r) < 7 {
+			ms[""]++
+			continue
+		}
+		for _, h := range strings.Split(r[6], ",") {
+			ms[strings.ToLower(h)]++
+		}
+	}
+	return ms
+}
 
 // quicAttempt keys a QUIC connection attempt the way both sides can see
 // it. tshark repeats the SNI for every retransmitted Initial and its TSV

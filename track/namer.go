@@ -16,8 +16,11 @@ import (
 func (f *Flow) Learn(o *classify.Observation) (renamed bool) {
 	switch o.App {
 	case classify.AppTLS, classify.AppQUIC:
-		if o.Hello.ECH && !o.Hello.ECHInner {
+		switch o.NameHiding() {
+		case classify.HidingECH:
 			f.ECH = true
+		case classify.HidingESNI:
+			f.ESNI = true
 		}
 		if b := o.EncryptedDNS(); b != classify.BlindNone {
 			f.BlindSpot = b
@@ -99,6 +102,9 @@ func (n *Namer) Hello(st *Naming, m *FlowMeta, asn uint32) {
 	if m.ECH && !st.echHidden && (m.NameSource == flow.NameSNI || m.NameSource == flow.NameQUIC) &&
 		n.names.IsECHPublicName(m.Name) {
 		st.echHidden = true
+	}
+	if m.ESNI {
+		st.echHidden = true // ESNI has no GREASE form: the name is always encrypted
 	}
 	if st.blind == classify.BlindNone && m.BlindSpot == classify.BlindNone && n.encryptedDNS != nil &&
 		m.Key.Dst.Port() == 443 {

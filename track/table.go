@@ -39,6 +39,9 @@ type FlowMeta struct {
 	// may be an ECH public name rather than the name the client meant.
 	// Real and GREASE ECH look alike; the pipeline decides which it is.
 	ECH bool
+	// ESNI: a ClientHello of the flow carried the draft
+	// encrypted_server_name extension; the true name is encrypted.
+	ESNI bool
 	// NameHidden: the ECH was real (the server_name is a known ECH public
 	// name), so the true name is encrypted; Name is then the passive DNS
 	// name if there is one.

@@ -91,17 +91,7 @@ func ParseInto(h *ClientHello, msg []byte) error {
 	oldName := h.ServerName
 	oldALPN := h.ALPN[:cap(h.ALPN)]
 	oldJA4 := h.JA4
-	*h = ClientHello{
-		SupportedVersions: h.SupportedVersions[:0],
-		ALPN:              h.ALPN[:0],
-		CipherSuites:      h.CipherSuites[:0],
-		Extensions:        h.Extensions[:0],
-		SupportedGroups:   h.SupportedGroups[:0],
-		KeyShares:         h.KeyShares[:0],
-		SignatureAlgs:     h.SignatureAlgs[:0],
-		sortBuf:           h.sortBuf[:0],
-		textBuf:           h.textBuf[:0],
-	}
+	h.reset()
 
 	s := cryptobyte.String(msg)
 	var typ uint8
@@ -248,6 +238,43 @@ func (h *ClientHello) parseKeyShare(data cryptobyte.String) error {
 	return nil
 }
 
+// reset empties h and keeps its buffers.
+func (h *ClientHello) reset() {
+	*h = ClientHello{
+		SupportedVersions: h.SupportedVersions[:0],
+		ALPN:              h.ALPN[:0],
+		CipherSuites:      h.CipherSuites[:0],
+		Extensions:        h.Extensions[:0],
+		SupportedGroups:   h.SupportedGroups[:0],
+		KeyShares:         h.KeyShares[:0],
+		SignatureAlgs:     h.SignatureAlgs[:0],
+		sortBuf:           h.sortBuf[:0],
+		textBuf:           h.textBuf[:0],
+	}
+}
+
+// SetServerName makes h a hello that says nothing but a server name: what a
+// Google QUIC CHLO tells (its SNI tag). name is checked and lower-cased as a
+// server_name extension's host_name is; nil leaves ServerName empty. name
+// is copied.
+func (h *ClientHello) SetServerName(name []byte) {
+	old := h.ServerName
+	h.reset()
+	if name != nil {
+		h.setHostName(old, name)
+	}
+}
+
+// setHostName sets ServerName (or ServerNameInvalid) from a host_name.
+func (h *ClientHello) setHostName(old string, name []byte) {
+	if !validHostName(name) {
+		h.ServerNameInvalid = true
+		return
+	}
+	h.ServerName = lowerString(old, name)
+	h.ServerNameIsIP = isIPLiteral(h.ServerName)
+}
+
 // parseServerName reads a ServerNameList (RFC 6066 section 3) and keeps the
 // first host_name entry.
 func (h *ClientHello) parseServerName(data cryptobyte.String, old string) error {
@@ -264,12 +291,7 @@ func (h *ClientHello) parseServerName(data cryptobyte.String, old string) error 
 		if nameType != 0 || h.ServerName != "" || h.ServerNameInvalid {
 			continue
 		}
-		if !validHostName(name) {
-			h.ServerNameInvalid = true
-			continue
-		}
-		h.ServerName = lowerString(old, name)
-		h.ServerNameIsIP = isIPLiteral(h.ServerName)
+		h.setHostName(old, name)
 	}
 	return nil
 }

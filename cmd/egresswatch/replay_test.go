@@ -45,10 +45,10 @@ func TestReplaySummary(t *testing.T) {
 	got = regexp.MustCompile(`(?m)^  placement: .*\n`).ReplaceAllString(got, "")
 	want := named + `: not a capture file (pcap or pcapng)
 egresswatch: 3 file(s), 1 with errors; 533 packets in T
-  flows 8 (named 6: quic 1, sni 5); evicted 0, expired 7
-  dns messages 0, tls hellos 5, quic hellos 1, http requests 0; events written 14
-  decode: malformed 0, unknown link type 0, non-IP 0, tunnelled 0, IP fragments 0 (reassembled 0, dropped 0)
-  policy: 8 evaluations, 2 alerts written, 12 suppressed (gov-encrypted-dns 7, gov-outside-approved 7); suppression windows open 0 (evicted 0)
+  flows 9 (named 6: quic 1, sni 5); evicted 0, expired 8
+  dns messages 0, tls hellos 5, quic hellos 1, http requests 0; events written 15
+  decode: malformed 0, unknown link type 0, non-IP 0, tunnelled 0, IP fragments 0 (reassembled 0, dropped 0); tunnels not followed 0, 802.11 frames not decoded 0
+  policy: 9 evaluations, 2 alerts written, 12 suppressed (gov-encrypted-dns 7, gov-outside-approved 7); suppression windows open 0 (evicted 0)
   streams: malformed dns 0, malformed tls 0, buffer overflows 0, out-of-order dropped 0, over memory budget 0; passive dns 0 entries (evicted 0)
   skipped 1 file(s) in the directories given that are not captures
 `
