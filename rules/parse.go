@@ -538,8 +538,10 @@ func (p *parser) groups(pol *Policy, n *yaml.Node) {
 		g := &Group{Name: f.key, Pos: p.pos(f.k)}
 		nerrs := len(p.errs)
 		what := "group " + f.key
-		for _, gf := range p.mapping(f.v, what, []string{"cidrs", "vlans", "macs"}) {
+		for _, gf := range p.mapping(f.v, what, append([]string{"cidrs", "vlans", "macs"}, deviceGroupKeys...)) {
 			switch gf.key {
+			case "hostnames", "inventory":
+				p.groupDeviceKey(g, gf.key, gf.v, what)
 			case "cidrs":
 				g.CIDRs = append(g.CIDRs, p.prefixes(gf.v, what+" cidrs")...)
 			case "vlans":
@@ -559,8 +561,8 @@ func (p *parser) groups(pol *Policy, n *yaml.Node) {
 				}
 			}
 		}
-		if len(g.CIDRs)+len(g.VLANs)+len(g.MACs) == 0 && len(p.errs) == nerrs {
-			p.errorf(f.k, "group %q matches no device (give cidrs, vlans or macs)", f.key)
+		if len(g.CIDRs)+len(g.VLANs)+len(g.MACs)+len(g.Hostnames)+len(g.Inventory) == 0 && len(p.errs) == nerrs {
+			p.errorf(f.k, "group %q matches no device (give cidrs, vlans, macs, hostnames or inventory)", f.key)
 		}
 		idx := len(pol.groups)
 		if idx >= maxSets {
@@ -569,6 +571,7 @@ func (p *parser) groups(pol *Policy, n *yaml.Node) {
 		}
 		pol.groups = append(pol.groups, g)
 		pol.groupNames = append(pol.groupNames, g.Name)
+		pol.indexDeviceKeys(g, idx)
 		for _, c := range g.CIDRs {
 			pol.groupCIDRs = append(pol.groupCIDRs, prefixIndex{c, idx})
 		}
