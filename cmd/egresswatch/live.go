@@ -27,6 +27,7 @@ import (
 	"github.com/egresswatch/egresswatch/metrics"
 	"github.com/egresswatch/egresswatch/pipeline"
 	"github.com/egresswatch/egresswatch/rules"
+	"github.com/egresswatch/egresswatch/track"
 )
 
 type stringList []string
@@ -57,7 +58,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: egresswatch live -i IFACE [-i IFACE...] [flags]")
 		fmt.Fprintln(stderr, "Captures through AF_PACKET TPACKET_V3 rings (needs CAP_NET_RAW; see --user).")
-		fmt.Fprintln(stderr, "SIGHUP reloads policy, catalogues, GeoIP and cloud ranges; SIGINT/SIGTERM drain and exit.")
+		fmt.Fprintln(stderr, "SIGHUP reloads policy, inventory, catalogues, GeoIP and cloud ranges; SIGINT/SIGTERM drain and exit.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -184,6 +185,10 @@ func reloadOnHUP(hup <-chan os.Signal, rf *runFlags, r *runSetup, eng *pipeline.
 			if r.cfg.Policy != nil {
 				pol, err = rf.loadPolicy()
 			}
+			var inv *track.Inventory
+			if err == nil {
+				inv, err = rf.loadInventory()
+			}
 			if err == nil {
 				err = r.db.Reload()
 			}
@@ -194,6 +199,9 @@ func reloadOnHUP(hup <-chan os.Signal, rf *runFlags, r *runSetup, eng *pipeline.
 			}
 			if pol != nil {
 				eng.SetPolicy(pol)
+			}
+			if rf.inventory != "" {
+				eng.SetInventory(inv)
 			}
 			reloads.Success(time.Now())
 			logf("reloaded: policy %s; placement: %s", orDefault(rf.policy), strings.Join(r.db.Sources(), ", "))
