@@ -1,6 +1,7 @@
 package output
 
 import (
+	"github.com/egresswatch/egresswatch/flow"
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/report"
 	"github.com/egresswatch/egresswatch/rules"
@@ -39,6 +40,7 @@ func (r *Report) Flow(f *track.FlowMeta, place *geo.Placement, e rules.Egress) {
 		Packets:       f.Packets[0] + f.Packets[1],
 		First:         f.First,
 		Last:          f.Last,
+		DeviceInfo:    deviceInfo(&f.Device),
 	})
 }
 
@@ -52,4 +54,20 @@ func (r *Report) Alert(a *rules.Alert) {
 		row.Rule, row.Device, row.Time, row.Count = a.Match.Rule.ID, a.Input.Src, a.Input.Time, 1
 	}
 	r.b.AddAlert(row)
+}
+
+// deviceInfo is what the report lists of a flow's device.
+func deviceInfo(d *flow.Device) report.DeviceInfo {
+	var i report.DeviceInfo
+	if id := d.ID; id != nil {
+		i = report.DeviceInfo{Name: id.Name, Owner: id.Owner, Department: id.Department}
+		if id.Name != "" {
+			i.NameSource = id.Source.String()
+		}
+	}
+	if mac, ok := d.LinkAddr(); ok {
+		i.MAC = string(appendColonMAC(nil, mac[:]))
+		i.MAC = i.MAC[1 : len(i.MAC)-1] // without the JSON quotes
+	}
+	return i
 }

@@ -27,6 +27,7 @@ type FlowSummary struct {
 	Bytes         uint64
 	Packets       uint64
 	First, Last   time.Time
+	DeviceInfo    DeviceInfo // the device's name, MAC, owner (devices.go)
 }
 
 // Alert is one emitted alert (Count > 1 when it stands for suppressed
@@ -51,6 +52,9 @@ type Builder struct {
 	flows   uint64
 	devs    map[netip.Addr]struct{}
 	nAlerts uint64
+
+	devices      map[string]*DeviceRow // devices.go
+	namedDevices int
 }
 
 // New returns an empty Builder.
@@ -142,6 +146,7 @@ func (b *Builder) AddFlow(f FlowSummary) {
 		groups = []string{""}
 	}
 	c := country(f.Country, f.Indeterminate)
+	b.addDevice(&f, c)
 	for _, g := range groups {
 		r := b.row(g, f.Service, c)
 		r.Flows++
@@ -246,7 +251,9 @@ func (b *Builder) writeJSON(w io.Writer) error {
 		Alerts        uint64          `json:"alerts"`
 		Rows          []Row           `json:"rows"`
 		Indeterminate []Indeterminate `json:"top_indeterminate"`
-	}{b.Files, b.first, b.last, b.flows, len(b.devs), b.nAlerts, b.Rows(), b.TopIndeterminate(topN)})
+		NamedDevices  int             `json:"named_devices,omitempty"`
+		DeviceList    []DeviceRow     `json:"device_list,omitempty"`
+	}{b.Files, b.first, b.last, b.flows, len(b.devs), b.nAlerts, b.Rows(), b.TopIndeterminate(topN), b.namedDevices, b.namedDeviceList()})
 	if err != nil {
 		return fmt.Errorf("report json: %w", err)
 	}
@@ -345,6 +352,7 @@ func (b *Builder) writeMarkdown(w io.Writer) error {
 			fmt.Fprintf(&s, "| %s | %s | %s | %d | %s | %d |\n", d.Dst, orDash(md(d.Name)), orDash(md(d.Reason)), d.Flows, bytesHuman(d.Bytes), d.Devices)
 		}
 	}
+	b.devicesMarkdown(&s)
 	if _, err := io.WriteString(w, s.String()); err != nil {
 		return fmt.Errorf("report markdown: %w", err)
 	}
