@@ -67,14 +67,7 @@ func (e *Encoder) deviceObservation(o *classify.Observation, f *track.FlowMeta, 
 // dhcpv4Fields writes dhcpv4.*, as Packetbeat names them.
 func dhcpv4Fields(b *builder, m *classify.DHCPMessage) {
 	b.open("dhcpv4")
-	b.key("transaction_id")
-	b.buf = append(b.buf, '"', '0', 'x')
-	b.buf = appendHex32(b.buf, m.XID)
-	b.buf = append(b.buf, '"')
-	if m.HasMAC {
-		b.key("client_mac")
-		b.buf = appendColonMAC(b.buf, m.ClientMAC[:])
-	}
+	dhcpClient(b, m)
 	addrOpt(b, "client_ip", m.ClientIP)
 	addrOpt(b, "assigned_ip", m.AssignedIP)
 	addrOpt(b, "relay_ip", m.RelayIP)
@@ -115,14 +108,7 @@ func dhcpv6Fields(b *builder, m *classify.DHCPMessage) {
 	if m.Relayed {
 		b.bool("relayed", true)
 	}
-	b.key("transaction_id")
-	b.buf = append(b.buf, '"', '0', 'x')
-	b.buf = appendHex32(b.buf, m.XID)
-	b.buf = append(b.buf, '"')
-	if m.HasMAC {
-		b.key("client_mac")
-		b.buf = appendColonMAC(b.buf, m.ClientMAC[:])
-	}
+	dhcpClient(b, m)
 	hexOpt(b, "client_duid", m.ClientID)
 	if m.NAddrs > 0 {
 		b.openArr("assigned_ip")
@@ -144,15 +130,7 @@ func dhcpv6Fields(b *builder, m *classify.DHCPMessage) {
 // nbnsFields writes nbns.*.
 func nbnsFields(b *builder, m *classify.NBNSMessage) {
 	b.open("nbns")
-	if m.Response {
-		b.str("type", "response")
-	} else {
-		b.str("type", "query")
-	}
-	b.uint("id", uint64(m.ID))
-	if m.Opcode != 0 {
-		b.uint("op_code", uint64(m.Opcode))
-	}
+	messageHead(b, m.Response, m.ID, m.Opcode)
 	if m.Response {
 		b.uint("response_code", uint64(m.RCode))
 	}
@@ -247,4 +225,30 @@ func appendColonMAC(dst []byte, v []byte) []byte {
 		dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
 	}
 	return append(dst, '"')
+}
+
+// messageHead writes the type (query or answer), id and op code of a DNS
+// or NBNS message.
+func messageHead(b *builder, response bool, id uint16, opcode uint8) {
+	if response {
+		b.str("type", "answer")
+	} else {
+		b.str("type", "query")
+	}
+	b.uint("id", uint64(id))
+	if opcode != 0 {
+		b.uint("op_code", uint64(opcode))
+	}
+}
+
+// dhcpClient writes a DHCP message's transaction id and client MAC.
+func dhcpClient(b *builder, m *classify.DHCPMessage) {
+	b.key("transaction_id")
+	b.buf = append(b.buf, '"', '0', 'x')
+	b.buf = appendHex32(b.buf, m.XID)
+	b.buf = append(b.buf, '"')
+	if m.HasMAC {
+		b.key("client_mac")
+		b.buf = appendColonMAC(b.buf, m.ClientMAC[:])
+	}
 }

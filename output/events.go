@@ -316,15 +316,7 @@ func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observati
 
 func dnsFields(b *builder, m *classify.DNSMessage) {
 	b.open("dns")
-	if m.Response {
-		b.str("type", "answer")
-	} else {
-		b.str("type", "query")
-	}
-	b.uint("id", uint64(m.ID))
-	if m.Opcode != 0 {
-		b.uint("op_code", uint64(m.Opcode))
-	}
+	messageHead(b, m.Response, m.ID, m.Opcode)
 	if m.QName != "" || m.QType != 0 {
 		b.open("question")
 		b.str("name", m.QName)
