@@ -188,7 +188,7 @@ rules:
 		}{
 			{40001, "GOV-LT-0412", "02-00-00-00-04-12", "dhcp", "J. Smith"},
 			{40002, "GOV-LT-0412", "02-00-00-00-04-12", "dhcp", "J. Smith"}, // through the router
-			{40003, "PRINTER-7", "02-00-00-00-07-07", "dhcp", ""},          // the address re-leased
+			{40003, "PRINTER-7", "02-00-00-00-07-07", "dhcp", ""},           // the address re-leased
 		} {
 			e := flows[c.port]
 			if e == nil {

@@ -27,7 +27,6 @@ import (
 	"github.com/egresswatch/egresswatch/metrics"
 	"github.com/egresswatch/egresswatch/pipeline"
 	"github.com/egresswatch/egresswatch/rules"
-	"github.com/egresswatch/egresswatch/track"
 )
 
 type stringList []string
@@ -185,7 +184,7 @@ func reloadOnHUP(hup <-chan os.Signal, rf *runFlags, r *runSetup, eng *pipeline.
 			if r.cfg.Policy != nil {
 				pol, err = rf.loadPolicy()
 			}
-			var inv *track.Inventory
+			var inv *pipeline.Inventory
 			if err == nil {
 				inv, err = rf.loadInventory()
 			}
