@@ -110,16 +110,7 @@ func dhcpv6Fields(b *builder, m *classify.DHCPMessage) {
 	}
 	dhcpClient(b, m)
 	hexOpt(b, "client_duid", m.ClientID)
-	if m.NAddrs > 0 {
-		b.openArr("assigned_ip")
-		for _, a := range m.IAAddrs() {
-			b.sep()
-			b.buf = append(b.buf, '"')
-			b.buf = a.AppendTo(b.buf)
-			b.buf = append(b.buf, '"')
-		}
-		b.closeArr()
-	}
+	addrArr(b, "assigned_ip", m.IAAddrs())
 	if m.HasLease {
 		b.uint("valid_lifetime_sec", uint64(m.LeaseTime))
 	}
@@ -140,16 +131,7 @@ func nbnsFields(b *builder, m *classify.NBNSMessage) {
 	if m.Group {
 		b.bool("group", true)
 	}
-	if m.NAddrs > 0 {
-		b.openArr("addresses")
-		for _, a := range m.IPAddrs() {
-			b.sep()
-			b.buf = append(b.buf, '"')
-			b.buf = a.AppendTo(b.buf)
-			b.buf = append(b.buf, '"')
-		}
-		b.closeArr()
-	}
+	addrArr(b, "addresses", m.IPAddrs())
 	b.close()
 }
 
@@ -251,4 +233,19 @@ func dhcpClient(b *builder, m *classify.DHCPMessage) {
 		b.key("client_mac")
 		b.buf = appendColonMAC(b.buf, m.ClientMAC[:])
 	}
+}
+
+// addrArr writes a list of addresses; nothing when it is empty.
+func addrArr(b *builder, k string, addrs []netip.Addr) {
+	if len(addrs) == 0 {
+		return
+	}
+	b.openArr(k)
+	for _, a := range addrs {
+		b.sep()
+		b.buf = append(b.buf, '"')
+		b.buf = a.AppendTo(b.buf)
+		b.buf = append(b.buf, '"')
+	}
+	b.closeArr()
 }
