@@ -30,6 +30,14 @@ type InspectStats struct {
 	StreamOverflow uint64 // first flight larger than the buffer bound
 	BudgetRefused  uint64 // streams that gave up because the memory budget was spent
 	OOODropped     uint64 // out-of-order segments dropped at the bound
+	// Device-identity messages (devices.go).
+	DHCPMessages   uint64
+	DHCPMalformed  uint64
+	NBNSMessages   uint64
+	NBNSMalformed  uint64
+	LLMNRMessages  uint64
+	MDNSMessages   uint64
+	LocalMalformed uint64 // LLMNR and mDNS messages that did not decode
 }
 
 // half-stream modes.
@@ -110,6 +118,8 @@ type Inspector struct {
 	obs     []Observation
 	dns     []DNSMessage
 	hellos  []tlshello.ClientHello
+	dhcp    []DHCPMessage
+	nbns    []NBNSMessage
 	scratch []byte
 	// Budget caps the bytes all streams of this Inspector may hold for
 	// reassembly at once (0: no cap). A stream that would go over it gives
@@ -185,6 +195,9 @@ func isTCPDNSPort(k flow.Key) bool {
 func (in *Inspector) udp(st *Stream, p *Packet, fromInitiator bool) {
 	if isDNSPort(p.Key) {
 		in.dnsMessage(p, p.Payload)
+		return
+	}
+	if in.deviceMessage(p) {
 		return
 	}
 	if fromInitiator {

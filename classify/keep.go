@@ -19,6 +19,9 @@ type Keep struct {
 	hellos  []tlshello.ClientHello
 	strs    []string
 	u16     []uint16
+	dhcp    []DHCPMessage
+	nbns    []NBNSMessage
+	bytes   []byte
 }
 
 // Reset makes the storage of every copy made so far free for reuse. The
@@ -32,6 +35,9 @@ func (k *Keep) Reset() {
 	k.hellos = k.hellos[:0]
 	k.strs = k.strs[:0]
 	k.u16 = k.u16[:0]
+	k.dhcp = k.dhcp[:0]
+	k.nbns = k.nbns[:0]
+	k.bytes = k.bytes[:0]
 }
 
 // Observation returns a copy of o that is valid until Reset. The copy's
@@ -67,6 +73,13 @@ func (k *Keep) Observation(o *Observation) *Observation {
 		h.SignatureAlgs = keepSlice(&k.u16, o.Hello.SignatureAlgs)
 		c.Hello = h
 	}
+	if o.DHCP != nil {
+		c.DHCP = k.keepDHCP(o.DHCP)
+	}
+	if o.NBNS != nil {
+		k.nbns = append(k.nbns, *o.NBNS)
+		c.NBNS = &k.nbns[len(k.nbns)-1]
+	}
 	k.obs = append(k.obs, c)
 	return &k.obs[len(k.obs)-1]
 }
@@ -80,4 +93,14 @@ func keepSlice[T any](store *[]T, src []T) []T {
 	start := len(*store)
 	*store = append(*store, src...)
 	return (*store)[start:len(*store):len(*store)]
+}
+
+// keepDHCP copies a DHCP message and the bytes it borrows.
+func (k *Keep) keepDHCP(m *DHCPMessage) *DHCPMessage {
+	k.dhcp = append(k.dhcp, *m)
+	c := &k.dhcp[len(k.dhcp)-1]
+	for _, f := range [...]*[]byte{&c.Hostname, &c.FQDN, &c.ClientID, &c.VendorClass, &c.DomainName, &c.CircuitID, &c.RemoteID} {
+		*f = keepSlice(&k.bytes, *f)
+	}
+	return c
 }

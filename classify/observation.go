@@ -21,6 +21,9 @@ const (
 var appNames = [...]string{"unknown", "dns", "tls", "http", "quic"}
 
 func (a App) String() string {
+	if n, ok := deviceAppName(a); ok {
+		return n
+	}
 	if int(a) < len(appNames) {
 		return appNames[a]
 	}
@@ -38,6 +41,8 @@ type Observation struct {
 	DNS    *DNSMessage           // AppDNS
 	Hello  *tlshello.ClientHello // AppTLS, AppQUIC
 	HTTP   HTTPRequest           // AppHTTP
+	DHCP   *DHCPMessage          // AppDHCP
+	NBNS   *NBNSMessage          // AppNBNS
 	// QUICVersion is the version of the Initial that carried Hello; for
 	// Google QUIC (see GoogleQUIC), of the packet that carried the CHLO,
 	// whose Hello then holds only the server name.

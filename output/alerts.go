@@ -48,10 +48,8 @@ func (w *Writer) Alert(a *rules.Alert, f *track.FlowMeta, evidence string) {
 		b.buf = append(b.buf, '"')
 		b.buf = in.Src.AppendTo(b.buf)
 		b.buf = append(b.buf, '"')
-		if in.Device.HasMAC {
-			b.key("mac")
-			b.buf = appendMAC(b.buf, in.Device.MAC)
-		}
+		sourceMAC(b, &in.Device)
+		deviceSource(b, &in.Device)
 		b.close()
 		b.open("destination")
 		if in.Dst.IsValid() {
@@ -73,6 +71,7 @@ func (w *Writer) Alert(a *rules.Alert, f *track.FlowMeta, evidence string) {
 	}
 	cloud(b, place)
 	b.open("egresswatch")
+	deviceObj(b, &in.Device)
 	strArr(b, "group", m.Groups)
 	b.strOpt("service", a.Service())
 	strArr(b, "allowed", m.Allowed)

@@ -100,7 +100,7 @@ func (e *Encoder) Observation(o *classify.Observation, f *track.FlowMeta, place 
 	case classify.AppQUIC:
 		ds, proto = DatasetQUIC, "quic"
 	default:
-		return nil
+		return e.deviceObservation(o, f, place)
 	}
 	b := &e.b
 	b.begin()
@@ -173,10 +173,8 @@ func header(b *builder, dataset string, t time.Time, seq uint64, path string, f 
 func endpoints(b *builder, f *track.FlowMeta, place *geo.Placement, counts bool) {
 	b.open("source")
 	addrPort(b, f.Key.Src)
-	if f.Device.HasMAC {
-		b.key("mac")
-		b.buf = appendMAC(b.buf, f.Device.MAC)
-	}
+	sourceMAC(b, &f.Device)
+	deviceSource(b, &f.Device)
 	if counts {
 		b.uint("bytes", f.Bytes[0])
 		b.uint("packets", f.Packets[0])
@@ -284,6 +282,7 @@ func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observati
 	if f.NameSource != flow.NameNone {
 		b.str("name_source", f.NameSource.String())
 	}
+	deviceObj(b, &f.Device)
 	esni := (o != nil && o.NameHiding() == classify.HidingESNI) || (o == nil && f.ESNI)
 	if (o != nil && o.Hello != nil && o.Hello.ECH) || (o == nil && f.ECH) || esni {
 		b.bool("ech", true)
@@ -329,15 +328,7 @@ func ours(b *builder, f *track.FlowMeta, p *geo.Placement, o *classify.Observati
 
 func dnsFields(b *builder, m *classify.DNSMessage) {
 	b.open("dns")
-	if m.Response {
-		b.str("type", "answer")
-	} else {
-		b.str("type", "query")
-	}
-	b.uint("id", uint64(m.ID))
-	if m.Opcode != 0 {
-		b.uint("op_code", uint64(m.Opcode))
-	}
+	messageHead(b, m.Response, m.ID, m.Opcode)
 	if m.QName != "" || m.QType != 0 {
 		b.open("question")
 		b.str("name", m.QName)

@@ -46,6 +46,7 @@ func (r *Report) Flow(f *track.FlowMeta, place *geo.Placement, e rules.Egress) {
 		Region:        place.Cloud.Region,
 		PlaceSource:   placementSource(place),
 		NameSource:    f.NameSource.String(),
+		DeviceInfo:    deviceInfo(&f.Device),
 	})
 }
 
@@ -71,4 +72,20 @@ func (r *Report) Alert(a *rules.Alert, f *track.FlowMeta, pcap string) {
 		row.CommunityID = flow.CommunityID(f.Key, 0)
 	}
 	r.b.AddAlert(row)
+}
+
+// deviceInfo is what the report lists of a flow's device.
+func deviceInfo(d *flow.Device) report.DeviceInfo {
+	var i report.DeviceInfo
+	if id := d.ID; id != nil {
+		i = report.DeviceInfo{Name: id.Name, Owner: id.Owner, Department: id.Department}
+		if id.Name != "" {
+			i.NameSource = id.Source.String()
+		}
+	}
+	if mac, ok := d.LinkAddr(); ok {
+		i.MAC = string(appendColonMAC(nil, mac[:]))
+		i.MAC = i.MAC[1 : len(i.MAC)-1] // without the JSON quotes
+	}
+	return i
 }

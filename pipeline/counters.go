@@ -149,6 +149,19 @@ var counters = []Counter{
 	{Metric: "evidence_dropped_total", Label: "bound", LabelValue: "total", u64: func(s *Summary) *uint64 { return &s.Evidence.OverTotal }},
 	{Metric: "evidence_write_errors_total", Help: "Evidence captures that could not be written.", u64: func(s *Summary) *uint64 { return &s.Evidence.WriteErrors }},
 
+	// Device identity (classify/devices.go, track/devices.go).
+	{Metric: "messages_total", Label: "protocol", LabelValue: "dhcp", u64: func(s *Summary) *uint64 { return &s.Inspect.DHCPMessages }},
+	{Metric: "messages_total", Label: "protocol", LabelValue: "nbns", u64: func(s *Summary) *uint64 { return &s.Inspect.NBNSMessages }},
+	{Metric: "messages_total", Label: "protocol", LabelValue: "llmnr", u64: func(s *Summary) *uint64 { return &s.Inspect.LLMNRMessages }},
+	{Metric: "messages_total", Label: "protocol", LabelValue: "mdns", u64: func(s *Summary) *uint64 { return &s.Inspect.MDNSMessages }},
+	{Metric: "decode_errors_total", Label: "reason", LabelValue: "dhcp_malformed", u64: func(s *Summary) *uint64 { return &s.Inspect.DHCPMalformed }},
+	{Metric: "decode_errors_total", Label: "reason", LabelValue: "nbns_malformed", u64: func(s *Summary) *uint64 { return &s.Inspect.NBNSMalformed }},
+	{Metric: "decode_errors_total", Label: "reason", LabelValue: "local_dns_malformed", u64: func(s *Summary) *uint64 { return &s.Inspect.LocalMalformed }},
+	{Metric: "device_bindings_total", Help: "Device bindings made or renewed (DHCP, NBNS, LLMNR, mDNS).", u64: func(s *Summary) *uint64 { return &s.Devices.Learned }},
+	{Metric: "device_bindings_ended_total", Help: "Device bindings ended, by reason.", Label: "reason", LabelValue: "released", u64: func(s *Summary) *uint64 { return &s.Devices.Ended }},
+	{Metric: "device_bindings_ended_total", Label: "reason", LabelValue: "replaced", u64: func(s *Summary) *uint64 { return &s.Devices.Replaced }},
+	{Metric: "device_bindings_ended_total", Label: "reason", LabelValue: "evicted", u64: func(s *Summary) *uint64 { return &s.Devices.Evicted }},
+
 	// Summed over the workers only.
 	{u64: func(s *Summary) *uint64 { return &s.Inspect.DNSPartial }},
 }

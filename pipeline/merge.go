@@ -23,8 +23,11 @@ type merger struct {
 	report *output.Report // nil: no report
 	// evidence records the packets of alerted flows; nil: none.
 	evidence *evidence.Recorder
-	flows    map[uint64]*flowState // by track.FlowMeta.ID, from start to end
-	free     []*flowState
+	// devices binds addresses to devices (DHCP, NBNS, LLMNR, mDNS, the
+	// inventory); flows are identified from it at their start.
+	devices *track.Bindings
+	flows   map[uint64]*flowState // by track.FlowMeta.ID, from start to end
+	free    []*flowState
 
 	namedBy [flow.NumNameSources]uint64 // flows named, by source, when they ended
 	in      rules.Input                 // the judge's input, reused
@@ -36,6 +39,8 @@ type flowState struct {
 	placed  bool
 	naming  track.Naming
 	judging rules.FlowJudging
+	device  *flow.Identity // the initiator's, nil when unknown
+	known   bool           // device was looked up
 }
 
 // handle takes one message: name the flow (passive DNS, real ECH, DoH),
@@ -49,6 +54,7 @@ func (m *merger) handle(msg *message) {
 		return
 	}
 	fs := m.state(msg)
+	m.identify(fs, meta)
 
 	// Name.
 	switch msg.step {
@@ -70,8 +76,10 @@ func (m *merger) handle(msg *message) {
 			}
 			m.events.Observation(obs, &ev, fs.placement())
 		}
-		if obs.DNS != nil {
+		if obs.App == classify.AppDNS {
 			m.namer.Learn(obs.DNS, obs.Packet.Time)
+		} else if obs.App >= classify.AppDHCP {
+			m.devices.Learn(obs)
 		}
 	}
 
@@ -91,7 +99,7 @@ func (m *merger) handle(msg *message) {
 		case msg.step == stepEnd:
 			m.emit(m.judge.Flow(&fs.judging, rules.MomentEnded, m.flowInput(meta, fs)), meta)
 		}
-		if obs != nil && obs.DNS != nil && !obs.DNS.Response && obs.DNS.QName != "" {
+		if obs != nil && obs.App == classify.AppDNS && !obs.DNS.Response && obs.DNS.QName != "" {
 			m.emit(m.judge.DNSQuery(&fs.judging, m.dnsQueryInput(obs)), nil)
 		}
 	}
@@ -207,5 +215,21 @@ func (m *merger) dnsQueryInput(o *classify.Observation) *rules.Input {
 		Name:       o.DNS.QName,
 		NameSource: flow.NameDNS,
 	}
+	m.in.Device.ID = m.devices.Identify(m.in.Src, p.Time, &m.in.Device)
 	return &m.in
+}
+
+// identify gives the flow its initiator's identity from the binding
+// table, looked up at the flow's start: the device that held the address
+// then, even if the address is leased to another before the flow ends.
+// meta carries it from here on, to events, the judge and the report.
+func (m *merger) identify(fs *flowState, meta *track.FlowMeta) {
+	if fs == nil {
+		return
+	}
+	if !fs.known {
+		fs.device = m.devices.Identify(meta.Key.Src.Addr(), meta.First, &meta.Device)
+		fs.known = true
+	}
+	meta.Device.ID = fs.device
 }

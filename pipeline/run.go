@@ -44,6 +44,11 @@ type Config struct {
 	Alerts io.Writer
 	Report *report.Builder
 
+	// Inventory is the asset inventory devices are named from, besides
+	// what DHCP, NBNS, LLMNR and mDNS tell; nil: none. SetInventory
+	// replaces it while the engine runs.
+	Inventory *track.Inventory
+
 	// Workers is the number of flow-sharded workers (default: the number
 	// of CPUs). Packets are sharded by a symmetric hash of the host pair,
 	// and the output is put back in frame order, so it is the same for
@@ -88,6 +93,8 @@ const (
 	// the default budget's 6 % holds 100 000, the busiest ten minutes of
 	// the 20 M packet benchmark).
 	bytesPerSuppressKey = 320
+	// A device binding: an address's record, its identity and map entries.
+	bytesPerBinding = 320
 )
 
 // sizes are the table caps a memory budget gives.
@@ -97,6 +104,7 @@ type sizes struct {
 	fragsPerWorker int   // IP datagrams in reassembly
 	names          int   // passive DNS entries
 	suppressKeys   int   // open suppression windows
+	bindings       int   // device bindings (addresses and DHCP clients)
 }
 
 // budget sizes the tables from cfg.Memory (DefaultMemory when unset) for
@@ -112,6 +120,7 @@ func (cfg *Config) budget(n int) sizes {
 		suppressKeys:   int(m * 6 / 100 / bytesPerSuppressKey),
 		reasmPerWorker: m * 20 / 100 / int64(n),
 		fragsPerWorker: max(16, int(m*5/100/bytesPerFragDgm)/n),
+		bindings:       max(64, int(m*2/100/bytesPerBinding)),
 	}
 	if s.flowsPerWorker <= 0 {
 		s.flowsPerWorker = int(m * 20 / 100 / bytesPerFlow)
@@ -133,6 +142,7 @@ type Summary struct {
 	Events   uint64
 	Judge    rules.JudgeStats
 	Evidence evidence.Stats
+	Devices  track.BindingStats
 	Workers  int
 }
 
@@ -166,7 +176,9 @@ func New(cfg Config) *Engine {
 	names := cfg.Names
 	names.MaxEntries = size.names
 	e.names = track.NewNames(names)
-	e.merger = merger{events: e.events, flows: map[uint64]*flowState{}}
+	e.merger = merger{events: e.events, flows: map[uint64]*flowState{},
+		devices: track.NewBindings(track.BindingOptions{MaxEntries: size.bindings})}
+	e.merger.devices.SetInventory(cfg.Inventory)
 	var encryptedDNS func(string, netip.Addr, uint32) bool
 	if cfg.Policy != nil {
 		if cfg.Alerts != nil {
@@ -215,6 +227,10 @@ func (e *Engine) SetPolicy(p *rules.Policy) {
 		e.merger.judge.SetPolicy(p)
 	}
 }
+
+// SetInventory replaces the asset inventory (nil: none) for the flows
+// that start from now on. It is safe to call while Run runs.
+func (e *Engine) SetInventory(inv *track.Inventory) { e.merger.devices.SetInventory(inv) }
 
 // Run reads src to the end (or until ctx is done) and returns what it
 // saw: New(cfg).Run(ctx, src).
@@ -455,6 +471,7 @@ func (e *Engine) collect() Summary {
 	if ev := e.merger.evidence; ev != nil {
 		s.Evidence = ev.Stats()
 	}
+	s.Devices = e.merger.devices.Stats
 	if e.events != nil {
 		s.Events = e.events.Count()
 	}

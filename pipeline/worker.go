@@ -106,7 +106,7 @@ func (w *Worker) place(dst netip.Addr) *geo.Placement {
 // do with it: an event to write, a DNS message (passive DNS, a device's
 // question), or a new name for the flow.
 func (w *Worker) observed(f *track.Flow, o *classify.Observation, renamed bool) {
-	keep := w.events || (o.App == classify.AppDNS && o.DNS.QName != "")
+	keep := w.events || (o.App == classify.AppDNS && o.DNS.QName != "") || o.App >= classify.AppDHCP // device messages feed the binding table
 	if !keep && !renamed {
 		return
 	}

@@ -36,6 +36,7 @@ type FlowSummary struct {
 	Region      string // cloud.region
 	PlaceSource string // egresswatch.placement.source
 	NameSource  string // egresswatch.name_source: sni, quic, http, dns
+	DeviceInfo  DeviceInfo // the device's name, MAC, owner (devices.go)
 }
 
 // Alert is one emitted alert (Count > 1 when it stands for suppressed
@@ -88,6 +89,9 @@ type Builder struct {
 	devs    map[netip.Addr]struct{}
 	nAlerts uint64
 	detail  detail
+
+	devices      map[string]*DeviceRow // devices.go
+	namedDevices int
 }
 
 // New returns an empty Builder.
@@ -183,6 +187,7 @@ func (b *Builder) AddFlow(f FlowSummary) {
 		groups = []string{""}
 	}
 	c := country(f.Country, f.Indeterminate)
+	b.addDevice(&f, c)
 	for _, g := range groups {
 		r := b.row(g, f.Service, c)
 		r.Flows++
@@ -287,8 +292,10 @@ func (b *Builder) writeJSON(w io.Writer) error {
 		Alerts        uint64          `json:"alerts"`
 		Rows          []Row           `json:"rows"`
 		Indeterminate []Indeterminate `json:"top_indeterminate"`
+		NamedDevices  int             `json:"named_devices,omitempty"`
+		DevicesByName []DeviceRow     `json:"devices_by_name,omitempty"` // devices known by name (DHCP, NBNS, the inventory)
 		documentDetail
-	}{b.Files, b.first, b.last, b.flows, len(b.devs), b.nAlerts, b.Rows(), b.TopIndeterminate(topN), b.documentDetail()})
+	}{b.Files, b.first, b.last, b.flows, len(b.devs), b.nAlerts, b.Rows(), b.TopIndeterminate(topN), b.namedDevices, b.namedDeviceList(), b.documentDetail()})
 	if err != nil {
 		return fmt.Errorf("report json: %w", err)
 	}
@@ -387,6 +394,7 @@ func (b *Builder) writeMarkdown(w io.Writer) error {
 			fmt.Fprintf(&s, "| %s | %s | %s | %d | %s | %d |\n", d.Dst, orDash(md(d.Name)), orDash(md(d.Reason)), d.Flows, bytesHuman(d.Bytes), d.Devices)
 		}
 	}
+	b.devicesMarkdown(&s)
 	if _, err := io.WriteString(w, s.String()); err != nil {
 		return fmt.Errorf("report markdown: %w", err)
 	}

@@ -44,6 +44,7 @@ func (p *Policy) groupSet(src netip.Addr, dev *flow.Device, out *bitset) {
 			}
 		}
 	}
+	p.deviceGroups(dev, out)
 	if dev.HasMAC {
 		mac := &dev.MAC
 		if b, ok := p.groupMAC[*mac]; ok {
@@ -169,7 +170,14 @@ func (p *Policy) Evaluate(in *Input, dst []Match) []Match {
 func (m *Match) Message(in *Input) string {
 	var b strings.Builder
 	b.WriteString("Device ")
-	b.WriteString(in.Src.String())
+	if name := in.Device.Name(); name != "" {
+		b.WriteString(name) // "Device GOV-LT-0412 (10.12.40.87)"
+		b.WriteString(" (")
+		b.WriteString(in.Src.String())
+		b.WriteString(")")
+	} else {
+		b.WriteString(in.Src.String())
+	}
 	if len(m.Groups) > 0 {
 		b.WriteString(" (")
 		b.WriteString(strings.Join(m.Groups, ", "))

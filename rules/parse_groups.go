@@ -24,8 +24,10 @@ func (p *parser) group(f field) *Group {
 	g := &Group{Name: f.key, Pos: p.pos(f.k)}
 	nerrs := len(p.errs)
 	what := "group " + f.key
-	for _, gf := range p.mapping(f.v, what, []string{"cidrs", "vlans", "macs"}) {
+	for _, gf := range p.mapping(f.v, what, append([]string{"cidrs", "vlans", "macs"}, deviceGroupKeys...)) {
 		switch gf.key {
+		case "hostnames", "inventory":
+			p.groupDeviceKey(g, gf.key, gf.v, what)
 		case "cidrs":
 			g.CIDRs = append(g.CIDRs, p.prefixes(gf.v, what+" cidrs")...)
 		case "vlans":
@@ -45,8 +47,8 @@ func (p *parser) group(f field) *Group {
 			}
 		}
 	}
-	if len(g.CIDRs)+len(g.VLANs)+len(g.MACs) == 0 && len(p.errs) == nerrs {
-		p.errorf(f.k, "group %q matches no device (give cidrs, vlans or macs)", f.key)
+	if len(g.CIDRs)+len(g.VLANs)+len(g.MACs)+len(g.Hostnames)+len(g.Inventory) == 0 && len(p.errs) == nerrs {
+		p.errorf(f.k, "group %q matches no device (give cidrs, vlans, macs, hostnames or inventory)", f.key)
 	}
 	return g
 }
@@ -56,6 +58,7 @@ func (pol *Policy) addGroup(g *Group) {
 	idx := len(pol.groups)
 	pol.groups = append(pol.groups, g)
 	pol.groupNames = append(pol.groupNames, g.Name)
+	pol.indexDeviceKeys(g, idx)
 	for _, c := range g.CIDRs {
 		pol.groupCIDRs = append(pol.groupCIDRs, prefixIndex{c, idx})
 	}

@@ -200,7 +200,11 @@ type Group struct {
 	CIDRs []netip.Prefix
 	VLANs []uint16
 	MACs  []MACPrefix
-	Pos   Pos
+	// Hostnames are globs (lower case) on the device's name; Inventory
+	// the inventory group tags it may carry (rules/devices.go).
+	Hostnames []string
+	Inventory []string
+	Pos       Pos
 }
 
 // MACPrefix is a full MAC (Len 6) or an OUI (Len 3).
@@ -226,6 +230,8 @@ type Policy struct {
 	groupVLAN  map[uint16]bitset
 	groupMAC   map[[6]byte]bitset // full MACs
 	groupOUI   map[[3]byte]bitset
+	groupHosts []hostPattern // hostnames globs
+	groupTags  []hostPattern // inventory tags
 	svc        serviceIndex
 	idna       idnaConverter
 }

@@ -57,7 +57,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: egresswatch live -i IFACE [-i IFACE...] [flags]")
 		fmt.Fprintln(stderr, "Captures through AF_PACKET TPACKET_V3 rings (needs CAP_NET_RAW; see --user).")
-		fmt.Fprintln(stderr, "SIGHUP reloads policy, catalogues, GeoIP and cloud ranges; SIGINT/SIGTERM drain and exit.")
+		fmt.Fprintln(stderr, "SIGHUP reloads policy, inventory, catalogues, GeoIP and cloud ranges; SIGINT/SIGTERM drain and exit.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -184,6 +184,10 @@ func reloadOnHUP(hup <-chan os.Signal, rf *runFlags, r *runSetup, eng *pipeline.
 			if r.cfg.Policy != nil {
 				pol, err = rf.loadPolicy()
 			}
+			var inv *pipeline.Inventory
+			if err == nil {
+				inv, err = rf.loadInventory()
+			}
 			if err == nil {
 				err = r.db.Reload()
 			}
@@ -194,6 +198,9 @@ func reloadOnHUP(hup <-chan os.Signal, rf *runFlags, r *runSetup, eng *pipeline.
 			}
 			if pol != nil {
 				eng.SetPolicy(pol)
+			}
+			if rf.inventory != "" {
+				eng.SetInventory(inv)
 			}
 			reloads.Success(time.Now())
 			logf("reloaded: policy %s; placement: %s", orDefault(rf.policy), strings.Join(r.db.Sources(), ", "))

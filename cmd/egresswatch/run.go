@@ -99,6 +99,9 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 	r.cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	r.cfg.Workers = workers
 	rf.applyMemory(&r.cfg)
+	if r.cfg.Inventory, err = rf.loadInventory(); err != nil {
+		return nil, err
+	}
 	if !rf.noPolicy {
 		if r.cfg.Policy, err = rf.loadPolicy(); err != nil {
 			return nil, err

@@ -13,6 +13,7 @@ import (
 type runFlags struct {
 	events, alerts, policy, report string
 	noPolicy                       bool
+	inventory                      string
 	memory                         byteSize
 	catalogs                       catalogFlags
 	geo                            geoFlags
@@ -33,6 +34,11 @@ func (r *runFlags) register(fs *flag.FlagSet, live bool) {
 	fs.StringVar(&r.policy, "policy", "", policyHelp)
 	fs.BoolVar(&r.noPolicy, "no-policy", false, "evaluate no policy: events only")
 	fs.StringVar(&r.report, "report", "", reportHelp)
+	invHelp := "asset inventory `FILE` (CSV; keys mac, ip, cidr, hostname; values name, owner, department, group)"
+	if live {
+		invHelp += "; reloaded on SIGHUP"
+	}
+	fs.StringVar(&r.inventory, "inventory", "", invHelp)
 	r.memory = byteSize(pipeline.DefaultMemory)
 	fs.Var(&r.memory, "memory", "memory `BUDGET` every table is sized from (e.g. 512MiB, 2GiB)")
 	fs.Var(&r.catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
