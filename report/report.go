@@ -30,12 +30,12 @@ type FlowSummary struct {
 
 	// Evidence for the HTML report's drill-down tables; zero = unknown.
 	// The pipeline copies them from geo.Placement and track.FlowMeta.
-	ASN         uint32 // destination.as.number
-	Org         string // destination.as.organization.name
-	Cloud       string // cloud.provider ("aws"); "" outside known cloud ranges
-	Region      string // cloud.region
-	PlaceSource string // egresswatch.placement.source
-	NameSource  string // egresswatch.name_source: sni, quic, http, dns
+	ASN         uint32     // destination.as.number
+	Org         string     // destination.as.organization.name
+	Cloud       string     // cloud.provider ("aws"); "" outside known cloud ranges
+	Region      string     // cloud.region
+	PlaceSource string     // egresswatch.placement.source
+	NameSource  string     // egresswatch.name_source: sni, quic, http, dns
 	DeviceInfo  DeviceInfo // the device's name, MAC, owner (devices.go)
 }
 
