@@ -200,9 +200,11 @@ func (s *state) lookup(a netip.Addr) Placement {
 		}
 		return p
 	}
-	switch {
+	switch name := anycastName(a); {
 	case anycast:
 		p.Indeterminate, p.Reason = true, "anycast network ("+p.GeoIPSource+" is_anycast)"
+	case name != "":
+		p.Indeterminate, p.Reason = true, "anycast: "+name+" is served from many countries (built-in list)"
 	case p.GeoIPCountry != "":
 		p.Country, p.CountrySource = p.GeoIPCountry, p.GeoIPSource
 	case geoErr != nil:
