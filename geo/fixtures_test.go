@@ -194,7 +194,7 @@ func TestDiscover(t *testing.T) {
 		t.Errorf("Discover CloudDir = %q", o.CloudDir)
 	}
 	got := DefaultDirs("/srv/geo")
-	if want := "/srv/geo data/geo /usr/share/GeoIP /var/lib/GeoIP"; strings.Join(got, " ") != want {
+	if want := "/srv/geo data/geo /var/lib/egresswatch/geo /usr/share/GeoIP /var/lib/GeoIP"; strings.Join(got, " ") != want {
 		t.Errorf("DefaultDirs = %v, want %s", got, want)
 	}
 	if got := DefaultDirs(""); got[0] != "data/geo" {

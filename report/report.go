@@ -43,14 +43,19 @@ type Alert struct {
 
 // Builder accumulates flows and alerts.
 type Builder struct {
-	Files   []string // the inputs, for the scope line
-	rows    map[rowKey]*Row
-	indet   map[indetKey]*Indeterminate
-	first   time.Time
-	last    time.Time
-	flows   uint64
-	devs    map[netip.Addr]struct{}
-	nAlerts uint64
+	Files []string // the inputs, for the scope line
+	// Placement lists the placement data used, one source each;
+	// PlacementWarning, when set, says what was missing and how to fix
+	// it, at the top of the report.
+	Placement        []string
+	PlacementWarning string
+	rows             map[rowKey]*Row
+	indet            map[indetKey]*Indeterminate
+	first            time.Time
+	last             time.Time
+	flows            uint64
+	devs             map[netip.Addr]struct{}
+	nAlerts          uint64
 }
 
 // New returns an empty Builder.
@@ -280,6 +285,9 @@ func (b *Builder) writeMarkdown(w io.Writer) error {
 	var s strings.Builder
 	rows := b.Rows()
 	s.WriteString("# Data residency report\n\n")
+	if b.PlacementWarning != "" {
+		fmt.Fprintf(&s, "> **Warning: placement data is missing.** %s\n\n", b.PlacementWarning)
+	}
 	files := "the traffic given"
 	if len(b.Files) > 0 {
 		files = "`" + strings.Join(b.Files, "`, `") + "`"

@@ -80,6 +80,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer r.close()
+	r.warnPlacement(stderr)
 	r.cfg.BatchFrames = 1024
 	r.cfg.FlushBatches = true
 	reloads.Success(time.Now())

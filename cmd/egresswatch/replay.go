@@ -73,6 +73,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer r.close()
+	r.warnPlacement(stderr)
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -106,7 +107,8 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if skipped > 0 {
 			fmt.Fprintf(stderr, "  skipped %d file(s) in the directories given that are not captures\n", skipped)
 		}
-		fmt.Fprintf(stderr, "  placement: %s\n", strings.Join(r.db.Sources(), ", "))
+		fmt.Fprintf(stderr, "  placement: %s\n", orNone(strings.Join(r.db.Sources(), ", ")))
+		r.warnPlacement(stderr) // again at the end, where it is read
 	}
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		return runErr // SIGINT ends a replay early, not in failure

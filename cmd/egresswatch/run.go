@@ -74,6 +74,8 @@ type runSetup struct {
 	repFormat string
 
 	closers []func() error // outputs, closed by close
+
+	placementWarning string // what placement data is missing, with the fix; "" when none is
 }
 
 // newRun builds the run from rf. inputs name what is read (files or
@@ -93,6 +95,10 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 	// Parsing the placement files leaves garbage several times the size
 	// of the tables kept: give it back before the run starts.
 	debug.FreeOSMemory()
+	r.cfg.PlacementData, r.placementWarning = placementGap(r.db)
+	if rf.requirePlacement && r.placementWarning != "" {
+		return nil, fmt.Errorf("--require-placement: %s", r.placementWarning)
+	}
 	db := r.db
 	r.cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	r.cfg.Workers = workers
@@ -119,6 +125,8 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 		}
 		r.rep = report.New()
 		r.rep.Files = inputs
+		r.rep.Placement = r.db.Sources()
+		r.rep.PlacementWarning = r.placementWarning
 		r.cfg.Report = r.rep
 	}
 	if rf.events != "" {

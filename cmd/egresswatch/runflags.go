@@ -13,6 +13,7 @@ import (
 type runFlags struct {
 	events, alerts, policy, report string
 	noPolicy                       bool
+	requirePlacement               bool
 	memory                         byteSize
 	catalogs                       catalogFlags
 	geo                            geoFlags
@@ -34,6 +35,7 @@ func (r *runFlags) register(fs *flag.FlagSet, live bool) {
 	r.memory = byteSize(pipeline.DefaultMemory)
 	fs.Var(&r.memory, "memory", "memory `BUDGET` every table is sized from (e.g. 512MiB, 2GiB)")
 	fs.Var(&r.catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
+	fs.BoolVar(&r.requirePlacement, "require-placement", false, "fail (exit 2) unless a GeoIP country database and cloud ranges are loaded")
 	r.geo.register(fs)
 }
 
