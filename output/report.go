@@ -48,8 +48,10 @@ func (r *Report) Alert(a *rules.Alert) {
 	row := report.Alert{Groups: a.Match.Groups, Service: a.Service(), Country: a.Match.Country}
 	if s := a.Summary; s != nil {
 		row.Rule, row.Device, row.Time, row.Count = s.Key.Rule, s.Key.Device, s.Last, s.Suppressed
+		row.Repeats = true
 	} else {
 		row.Rule, row.Device, row.Time, row.Count = a.Match.Rule.ID, a.Input.Src, a.Input.Time, 1
+		row.Dst, row.Name, row.DNSOnly = a.Input.Dst, a.Input.Name, a.Match.DNSOnly
 	}
 	r.b.AddAlert(row)
 }

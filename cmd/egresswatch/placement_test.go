@@ -44,7 +44,7 @@ func TestReplayWithoutPlacement(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(rep)
-	if !strings.HasPrefix(string(md), "# Data residency report\n\n> **Warning: placement data is missing.** no placement data was found") {
+	if !strings.HasPrefix(string(md), "# Data residency report\n\n> **Warning: placement data is missing or incomplete.** no placement data was found") {
 		t.Errorf("report does not start with the warning:\n%s", md)
 	}
 	lines, _ := os.ReadFile(alerts)

@@ -54,11 +54,12 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	for _, a := range fs.Args() {
 		named[a] = true
 	}
-	var fileErrs, skipped int
+	var fileErrs int
+	var skipped []string
 	src, err := capture.OpenAll(fs.Args(), capture.WithErrorHandler(func(err error) {
 		var fe *capture.FileError
 		if errors.As(err, &fe) && errors.Is(fe.Err, capture.ErrNotCapture) && !named[fe.Path] {
-			skipped++
+			skipped = append(skipped, fe.Path)
 			return
 		}
 		fileErrs++
@@ -99,13 +100,19 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			f.Close()
 		}
 	}
+	if r.rep != nil {
+		r.rep.Inputs, r.rep.Skipped, r.rep.FileErrs = fs.Args(), len(skipped), fileErrs
+	}
 	if err := r.writeReport(); err != nil {
 		return err
 	}
 	if !*quiet {
-		printSummary(stderr, sum, len(src.Paths())-skipped, fileErrs, time.Since(start))
-		if skipped > 0 {
-			fmt.Fprintf(stderr, "  skipped %d file(s) in the directories given that are not captures\n", skipped)
+		printSummary(stderr, sum, len(src.Paths())-len(skipped), fileErrs, time.Since(start))
+		if len(skipped) > 0 {
+			fmt.Fprintf(stderr, "  skipped %d file(s) in the directories given that are not captures:\n", len(skipped))
+			for _, p := range skipped {
+				fmt.Fprintf(stderr, "    %s\n", p)
+			}
 		}
 		fmt.Fprintf(stderr, "  placement: %s\n", orNone(strings.Join(r.db.Sources(), ", ")))
 		r.warnPlacement(stderr) // again at the end, where it is read

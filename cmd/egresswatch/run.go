@@ -127,6 +127,8 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 		r.rep.Files = inputs
 		r.rep.Placement = r.db.Sources()
 		r.rep.PlacementWarning = r.placementWarning
+		r.rep.Policy = policyName(rf)
+		r.rep.Approved = approvedSets(r.cfg.Policy)
 		r.cfg.Report = r.rep
 	}
 	if rf.events != "" {
