@@ -22,8 +22,8 @@ func cmdLookup(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Shows where each address is placed and which database or range file says so.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if err := parseFlags(fs, args); err != nil {
+		return exitCode(stderr, "lookup", err)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()

@@ -39,12 +39,16 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, "recursively, in name order) or - for standard input.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return errUsage
+	}
+	if err := flagErrs(checkEnum("progress", *progress, "auto", "always", "never"),
+		checkRange("workers", *workers, 1, maxWorkers, ""), rf.validate()); err != nil {
+		return err
 	}
 
 	// A file named on the command line that is not a capture is an error;
