@@ -538,6 +538,9 @@ func pct(a, total uint64) string {
 	return fmt.Sprintf("%.0f%%", 100*float64(a)/float64(total))
 }
 
+// Bytes writes n as the report does: 500 B, 3.9 KiB, 1.2 GiB.
+func Bytes(n uint64) string { return bytesHuman(n) }
+
 func bytesHuman(n uint64) string {
 	const unit = 1024
 	if n < unit {

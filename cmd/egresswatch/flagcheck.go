@@ -90,7 +90,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return nil
 	case errors.Is(err, flag.ErrHelp):
 		fs.Usage()
-		return errUsage
+		return errHelp
 	}
 	fmt.Fprintf(out, "egresswatch %s: %s (see egresswatch %s --help)\n", fs.Name(), dashFlags(err.Error()), fs.Name())
 	return errUsage
@@ -101,3 +101,24 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 var flagName = regexp.MustCompile(`(^|[: ])-([a-zA-Z][a-zA-Z0-9-]+)`)
 
 func dashFlags(msg string) string { return flagName.ReplaceAllString(msg, "$1--$2") }
+
+// printFlags writes fs's flags as the README writes them: --name ARG
+// (one-letter flags keep one dash), the help on the next line, and the
+// default when it is not the zero value.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, help := flag.UnquoteUsage(f)
+		dash := "--"
+		if len(f.Name) == 1 {
+			dash = "-"
+		}
+		line := "  " + dash + f.Name
+		if arg != "" {
+			line += " " + arg
+		}
+		if d := f.DefValue; d != "" && d != "false" && d != "0" && d != "[]" {
+			help += fmt.Sprintf(" (default %s)", d)
+		}
+		fmt.Fprintf(w, "%s\n        %s\n", line, help)
+	})
+}

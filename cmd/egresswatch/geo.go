@@ -31,7 +31,7 @@ func cmdGeo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: egresswatch geo fetch [--dir DIR] [--from DIR]")
 		fmt.Fprintln(stderr, "Downloads the cloud providers' IP range files from their official URLs into DIR/cloud.")
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 	}
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return exitCode(stderr, "geo fetch", err)

@@ -58,7 +58,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: egresswatch live -i IFACE [-i IFACE...] [flags]")
 		fmt.Fprintln(stderr, "Captures through AF_PACKET TPACKET_V3 rings (needs CAP_NET_RAW; see --user).")
 		fmt.Fprintln(stderr, "SIGHUP reloads policy, catalogues, GeoIP and cloud ranges; SIGINT/SIGTERM drain and exit.")
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -20,7 +20,7 @@ func cmdLookup(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: egresswatch lookup [--json] [--geoip FILE]... [--cloud-dir DIR] IP...")
 		fmt.Fprintln(stderr, "Shows where each address is placed and which database or range file says so.")
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return exitCode(stderr, "lookup", err)

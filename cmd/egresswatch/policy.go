@@ -56,6 +56,10 @@ func cmdPolicy(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.SetOutput(stderr)
 		var catalogs catalogFlags
 		fs.Var(&catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
+		fs.Usage = func() {
+			fmt.Fprintln(stderr, "usage: egresswatch policy check [--catalog [NAME:]FILE]... FILE...")
+			printFlags(stderr, fs)
+		}
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return exitCode(stderr, "policy check", err)
 		}
