@@ -1,13 +1,15 @@
 # egresswatch — the two commands a newcomer needs:
 #   make demo   build, fetch free placement data, replay the bundled sample capture
 #   make test   vet and run every test (the shared corpus is used when ../shared is present)
+#   make install   the binary into $(PREFIX)/bin and the placement data into $(GEO_INSTALL_DIR),
+#                  where the binary finds it from any folder
 
 GO      ?= go
 BIN     := bin/egresswatch
 SAMPLE  := testdata/sample/ministry.pcapng
 OUT     := out
 
-.PHONY: all build deps test vet demo fuzz bench clean geodata
+.PHONY: all build deps test vet demo fuzz bench clean geodata install
 
 all: build
 
@@ -40,8 +42,26 @@ demo: build geodata
 	$(BIN) replay --events $(OUT)/events.jsonl --alerts $(OUT)/alerts.jsonl --report $(OUT)/report.md $(SAMPLE)
 	@echo
 	@echo "events:  $(OUT)/events.jsonl   alerts: $(OUT)/alerts.jsonl   report: $(OUT)/report.md"
+	@if ls $(GEODATA_DIR)/cloud/* >/dev/null 2>&1; then \
+	  echo "cloud ranges: loaded from $(GEODATA_DIR)/cloud"; \
+	else \
+	  echo "cloud ranges: NOT loaded: cloud addresses are placed by GeoIP only." \
+	       "Fetch them: egresswatch geo fetch (offline: make geodata GEODATA_CLOUD_FROM=DIR)"; \
+	fi
 	@echo
 	@cat $(OUT)/report.md
+
+# make install: the binary and the placement data, in the place geo.InstallDir
+# names, so that `egresswatch replay` finds the data from any folder.
+# DESTDIR stages a package; PREFIX and GEO_INSTALL_DIR move them (a data
+# folder other than the default needs EGRESSWATCH_GEO_DIR at run time).
+PREFIX          ?= /usr/local
+GEO_INSTALL_DIR ?= /var/lib/egresswatch/geo
+install: build geodata
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(GEO_INSTALL_DIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/egresswatch
+	cp -R $(GEODATA_DIR)/. $(DESTDIR)$(GEO_INSTALL_DIR)/
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/egresswatch; placement data in $(DESTDIR)$(GEO_INSTALL_DIR)"
 
 # Run every fuzz target for FUZZTIME each (default 30s).
 FUZZTIME ?= 30s

@@ -169,7 +169,9 @@ func (m *Multi) Next() (Frame, error) {
 		if err != io.EOF {
 			m.record(err)
 		}
-		if cerr := m.cur.Close(); cerr != nil {
+		// A file that failed has said what is wrong with it; closing
+		// it (a gzip reader repeats its error) adds nothing.
+		if cerr := m.cur.Close(); cerr != nil && err == io.EOF {
 			m.record(fmt.Errorf("capture: close %s: %w", m.cur.path, cerr))
 		}
 		m.cur = nil

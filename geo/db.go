@@ -67,6 +67,14 @@ func (db *DB) Sources() []string {
 	return append([]string(nil), db.cur.Load().sources...)
 }
 
+// Loaded says what placement data is in use: a database that answers
+// countries, and cloud provider ranges. Without a country database every
+// address outside the cloud ranges is indeterminate.
+func (db *DB) Loaded() (country, cloud bool) {
+	s := db.cur.Load()
+	return len(s.country) > 0, s.cloud != nil && len(s.cloud.sources) > 0
+}
+
 func load(opts Options) (*state, error) {
 	s := &state{}
 	// The cloud table is opened while the GeoIP files load: on a cache
@@ -203,9 +211,11 @@ func (s *state) lookup(a netip.Addr) Placement {
 		}
 		return p
 	}
-	switch {
+	switch name := anycastName(a); {
 	case anycast:
 		p.Indeterminate, p.Reason = true, "anycast network ("+p.GeoIPSource+" is_anycast)"
+	case name != "":
+		p.Indeterminate, p.Reason = true, "anycast: "+name+" is served from many countries (built-in list)"
 	case p.GeoIPCountry != "":
 		p.Country, p.CountrySource = p.GeoIPCountry, p.GeoIPSource
 	case geoErr != nil:

@@ -6,15 +6,19 @@ import (
 	"sort"
 )
 
+// InstallDir is where `make install` puts the placement data, so that an
+// installed binary finds it from any working directory.
+const InstallDir = "/var/lib/egresswatch/geo"
+
 // DefaultDirs is the data directory search order when no flags are given:
-// envDir (the value of $EGRESSWATCH_GEO_DIR, may be ""), ./data/geo, then
-// where geoipupdate and distributions put GeoLite2 files.
+// envDir (the value of $EGRESSWATCH_GEO_DIR, may be ""), ./data/geo,
+// InstallDir, then where geoipupdate and distributions put GeoLite2 files.
 func DefaultDirs(envDir string) []string {
 	var dirs []string
 	if envDir != "" {
 		dirs = append(dirs, envDir)
 	}
-	return append(dirs, filepath.Join("data", "geo"), "/usr/share/GeoIP", "/var/lib/GeoIP")
+	return append(dirs, filepath.Join("data", "geo"), InstallDir, "/usr/share/GeoIP", "/var/lib/GeoIP")
 }
 
 // Discover builds Options from the first directory in dirs that holds any

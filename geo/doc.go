@@ -14,8 +14,8 @@
 // routinely places cloud addresses in the provider's home country; the GeoIP
 // answer is kept beside it (Placement.GeoIPCountry) so a disagreement shows.
 // Ranges the provider publishes without a region (AWS GLOBAL, Google global,
-// Azure tags without region, Cloudflare anycast) and GeoIP anycast networks
-// are Indeterminate, never guessed. Internal addresses (RFC 1918, ULA,
+// Azure tags without region, Cloudflare anycast), GeoIP anycast networks and
+// the anycast public DNS resolvers (anycast.go) are Indeterminate, never guessed. Internal addresses (RFC 1918, ULA,
 // loopback, link-local, CGNAT, multicast) are Internal and Indeterminate.
 //
 // Use:

@@ -138,7 +138,14 @@ func TestCloudFormats(t *testing.T) {
 		{"172.64.0.1", want{provider: "cloudflare", indeterminate: true}},
 		{"5.101.96.1", want{country: "NL", provider: "geofeed", region: "NL-NH"}},
 		{"2a03::1", want{provider: "geofeed", indeterminate: true}},
-		{"9.9.9.9", want{indeterminate: true, reason: "no country database"}},
+		{"193.0.6.139", want{indeterminate: true, reason: "no country database"}},
+		// Public resolvers are anycast whatever the data: GeoIP would say
+		// US for 8.8.8.8, which is not where a query to it goes.
+		{"8.8.8.8", want{indeterminate: true, reason: "anycast: Google Public DNS"}},
+		{"9.9.9.9", want{indeterminate: true, reason: "anycast: Quad9 DNS"}},
+		{"2001:4860:4860::8888", want{indeterminate: true, reason: "anycast: Google Public DNS"}},
+		{"2a10:50c0::ad1:ff", want{indeterminate: true, reason: "anycast: AdGuard DNS"}},
+		{"8.8.9.1", want{indeterminate: true, reason: "no country database"}},
 	} {
 		t.Run(tt.ip, func(t *testing.T) { check(t, db, tt.ip, tt.want) })
 	}
@@ -187,7 +194,7 @@ func TestDiscover(t *testing.T) {
 		t.Errorf("Discover CloudDir = %q", o.CloudDir)
 	}
 	got := DefaultDirs("/srv/geo")
-	if want := "/srv/geo data/geo /usr/share/GeoIP /var/lib/GeoIP"; strings.Join(got, " ") != want {
+	if want := "/srv/geo data/geo /var/lib/egresswatch/geo /usr/share/GeoIP /var/lib/GeoIP"; strings.Join(got, " ") != want {
 		t.Errorf("DefaultDirs = %v, want %s", got, want)
 	}
 	if got := DefaultDirs(""); got[0] != "data/geo" {

@@ -86,6 +86,7 @@ func (w *Writer) Alert(a *rules.Alert, f *track.FlowMeta, evidence string) {
 	b.open("evidence")
 	b.strOpt("name_source", in.NameSource.String())
 	b.strOpt("placement_source", placementSource(place))
+	b.strOpt("placement_data", w.PlacementData)
 	b.time("first_seen", a.FirstSeen)
 	b.time("last_seen", in.Time)
 	b.uint("suppressed_count", 0) // the first alert of its window; repeats go to the window's summary
@@ -130,6 +131,7 @@ func (w *Writer) alertSummary(s *rules.Summary, r *rules.Rule) {
 	b.strOpt("service", s.Key.Service)
 	b.strOpt("country", s.Key.Country)
 	b.open("evidence")
+	b.strOpt("placement_data", w.PlacementData)
 	b.time("first_seen", s.First)
 	b.time("last_seen", s.Last)
 	b.uint("suppressed_count", s.Suppressed)

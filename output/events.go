@@ -30,6 +30,13 @@ type Writer struct {
 	n     uint64
 	err   error
 	close func() error
+
+	// PlacementData, when set, is written as
+	// egresswatch.evidence.placement_data on every alert: what placement
+	// data the run lacked ("none", "geoip_only", "cloud_only"), so that an
+	// alert read alone says its placement is weaker than it looks. Empty
+	// when the run had both GeoIP and cloud ranges.
+	PlacementData string
 }
 
 // NewWriter returns a Writer on w. Call Flush at the end.

@@ -60,14 +60,14 @@ func (r *Report) Alert(a *rules.Alert, f *track.FlowMeta, pcap string) {
 	}
 	if s := a.Summary; s != nil {
 		row.Rule, row.Device, row.Time, row.Count = s.Key.Rule, s.Key.Device, s.Last, s.Suppressed
-		row.First, row.Suppressed = s.First, s.Suppressed
+		row.First, row.Suppressed, row.Repeats = s.First, s.Suppressed, true
 		r.b.AddAlert(row)
 		return
 	}
 	in := &a.Input
 	row.Rule, row.Device, row.Time, row.Count = a.Match.Rule.ID, in.Src, in.Time, 1
 	row.Dst, row.Name, row.NameSource, row.PlaceSource = in.Dst, in.Name, in.NameSource.String(), placementSource(&in.Place)
-	row.First, row.Pcap = a.FirstSeen, pcap
+	row.First, row.Pcap, row.DNSOnly = a.FirstSeen, pcap, a.Match.DNSOnly
 	if f != nil {
 		row.CommunityID = flow.CommunityID(f.Key, 0)
 	}

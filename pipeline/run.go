@@ -43,6 +43,9 @@ type Config struct {
 	Policy *rules.Policy
 	Alerts io.Writer
 	Report *report.Builder
+	// PlacementData names the placement data the run lacks, written on
+	// every alert (output.Writer.PlacementData); "" when it has all.
+	PlacementData string
 
 	// Inventory is the asset inventory devices are named from, besides
 	// what DHCP, NBNS, LLMNR and mDNS tell; nil: none. SetInventory
@@ -183,6 +186,7 @@ func New(cfg Config) *Engine {
 	if cfg.Policy != nil {
 		if cfg.Alerts != nil {
 			e.alerts = output.NewWriter(cfg.Alerts)
+			e.alerts.PlacementData = cfg.PlacementData
 		}
 		e.merger.judge = rules.NewJudge(cfg.Policy, size.suppressKeys)
 		e.merger.alerts = e.alerts

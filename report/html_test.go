@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/ (*.golden.json, *.md)")
 
 // residencySample is a government group restricted to GB and the EU
 // countries it uses here, with a sensitive service, traffic to an outside

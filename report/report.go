@@ -63,6 +63,8 @@ type Alert struct {
 	First       time.Time  // evidence.first_seen (the flow's start); zero: Time
 	Suppressed  uint64     // on a suppressed-summary alert: the repeats it stands for (= Count)
 	Pcap        string     // evidence.pcap: the flow's evidence capture, in Builder.EvidenceDir
+	DNSOnly     bool       // the device resolved the name; no connection was seen
+	Repeats     bool       // a suppression summary: Count repeats of an alert added before
 }
 
 // Builder accumulates flows and alerts.
@@ -92,12 +94,51 @@ type Builder struct {
 
 	devices      map[string]*DeviceRow // devices.go
 	namedDevices int
+
+	// Placement lists the placement data used, one source each;
+	// PlacementWarning, when set, says what was missing and how to fix
+	// it, at the top of the report.
+	Placement        []string
+	PlacementWarning string
+	// For the Markdown header, all optional: the paths given (Files are
+	// what they expanded to), files skipped as not captures and files
+	// with errors, the policy used and its approved jurisdictions, one
+	// line per rule.
+	Inputs            []string
+	Skipped, FileErrs int
+	Policy            string
+	ApprovedRules     []string
+	alertList         map[lineKey]*alertLine
+	lastLine          map[repeatKey]*alertLine // where a suppression summary's repeats go
 }
 
 // New returns an empty Builder.
 func New() *Builder {
 	return &Builder{rows: map[rowKey]*Row{}, indet: map[indetKey]*Indeterminate{}, devs: map[netip.Addr]struct{}{},
-		detail: newDetail()}
+		detail: newDetail(), alertList: map[lineKey]*alertLine{}}
+}
+
+// lineKey and alertLine are the Markdown report's list of alerts: one
+// line per rule, device and destination.
+type lineKey struct {
+	rule   string
+	device netip.Addr
+	dst    netip.Addr
+	name   string
+}
+
+type repeatKey struct {
+	rule             string
+	device           netip.Addr
+	service, country string
+}
+
+type alertLine struct {
+	lineKey
+	service, country string
+	dnsOnly          bool
+	count            uint64
+	first, last      time.Time
 }
 
 type rowKey struct{ group, service, country string }
@@ -223,6 +264,39 @@ func (b *Builder) AddAlert(a Alert) {
 		span(&r.First, &r.Last, a.Time, a.Time)
 	}
 	b.addAlertDetail(&a, n)
+
+	if b.alertList == nil {
+		b.alertList = map[lineKey]*alertLine{}
+	}
+	if b.lastLine == nil {
+		b.lastLine = map[repeatKey]*alertLine{}
+	}
+	rk := repeatKey{a.Rule, a.Device, a.Service, a.Country}
+	l := b.lastLine[rk]
+	if !a.Repeats || l == nil {
+		k := lineKey{a.Rule, a.Device, a.Dst, a.Name}
+		if l = b.alertList[k]; l == nil {
+			l = &alertLine{lineKey: k, service: a.Service, country: a.Country, dnsOnly: a.DNSOnly}
+			b.alertList[k] = l
+		}
+		l.dnsOnly = l.dnsOnly && a.DNSOnly
+		b.lastLine[rk] = l
+	}
+	l.count += n
+	span(&l.first, &l.last, a.Time, a.Time)
+}
+
+// alerts returns the alert lines in the order they were first raised.
+func (b *Builder) alerts() []alertLine {
+	out := make([]alertLine, 0, len(b.alertList))
+	for _, l := range b.alertList {
+		out = append(out, *l)
+	}
+	slices.SortFunc(out, func(x, y alertLine) int {
+		return cmp.Or(x.first.Compare(y.first), cmp.Compare(x.rule, y.rule), x.device.Compare(y.device),
+			x.dst.Compare(y.dst), cmp.Compare(x.name, y.name))
+	})
+	return out
 }
 
 // Rows returns the table, most bytes first.
@@ -329,17 +403,33 @@ func (b *Builder) writeMarkdown(w io.Writer) error {
 	var s strings.Builder
 	rows := b.Rows()
 	s.WriteString("# Data residency report\n\n")
-	files := "the traffic given"
-	if len(b.Files) > 0 {
-		files = "`" + strings.Join(b.Files, "`, `") + "`"
+	if b.PlacementWarning != "" {
+		fmt.Fprintf(&s, "> **Warning: placement data is missing or incomplete.** %s\n\n", b.PlacementWarning)
 	}
-	fmt.Fprintf(&s, "**Scope:** %s, from %s to %s: %d flows from %d devices.\n\n",
-		files, orDash(ts(b.first)), orDash(ts(b.last)), b.flows, len(b.devs))
+	fmt.Fprintf(&s, "**Scope:** %s, from %s to %s: %s from %s. ", b.scope(),
+		orDash(ts(b.first)), orDash(ts(b.last)), plural(b.flows, "egress flow"), plural(uint64(len(b.devs)), "device"))
+	s.WriteString("Only egress is counted: flows between internal addresses are left out " +
+		"(the run summary on stderr counts every flow).\n\n")
+	if b.Policy != "" {
+		fmt.Fprintf(&s, "**Policy:** %s.", b.Policy)
+		if len(b.ApprovedRules) > 0 {
+			fmt.Fprintf(&s, " Approved jurisdictions: %s.", strings.Join(b.ApprovedRules, "; "))
+		}
+		s.WriteString("\n\n")
+	}
+	if b.Placement != nil || b.PlacementWarning != "" {
+		src := "none"
+		if len(b.Placement) > 0 {
+			src = "`" + strings.Join(b.Placement, "`, `") + "`"
+		}
+		fmt.Fprintf(&s, "**Placement data:** %s.\n\n", src)
+	}
 
 	// Finding: what left, where, and what was flagged.
 	countries := map[string]uint64{}
 	var sensitive []string
 	var placedBytes, indetBytes uint64
+	dnsOnlyRows := false
 	for _, r := range rows {
 		switch r.Country {
 		case indetCountry, unknown:
@@ -351,6 +441,7 @@ func (b *Builder) writeMarkdown(w io.Writer) error {
 		if r.Service != noService && r.Alerts > 0 && !slices.Contains(sensitive, r.Service) {
 			sensitive = append(sensitive, r.Service)
 		}
+		dnsOnlyRows = dnsOnlyRows || (r.Flows == 0 && r.Alerts > 0)
 	}
 	top := make([]string, 0, len(countries))
 	for c := range countries {
@@ -360,8 +451,11 @@ func (b *Builder) writeMarkdown(w io.Writer) error {
 	s.WriteString("**Finding:** ")
 	if b.flows == 0 {
 		s.WriteString("no traffic was seen.")
+		if b.nAlerts > 0 {
+			fmt.Fprintf(&s, " %s raised on DNS lookups alone.", wasWere(b.nAlerts, "alert"))
+		}
 	} else {
-		fmt.Fprintf(&s, "traffic went to %d countries", len(countries))
+		fmt.Fprintf(&s, "traffic went to %s", plural(uint64(len(countries)), "country"))
 		if len(top) > 0 {
 			parts := make([]string, 0, 3)
 			for _, c := range top[:min(3, len(top))] {
@@ -373,7 +467,7 @@ func (b *Builder) writeMarkdown(w io.Writer) error {
 		if b.nAlerts == 0 {
 			s.WriteString("No policy rule was broken.")
 		} else {
-			fmt.Fprintf(&s, "%d alerts were raised", b.nAlerts)
+			fmt.Fprintf(&s, "%s raised", wasWere(b.nAlerts, "alert"))
 			if len(sensitive) > 0 {
 				fmt.Fprintf(&s, ", involving %s", strings.Join(sensitive, ", "))
 			}
@@ -387,6 +481,10 @@ func (b *Builder) writeMarkdown(w io.Writer) error {
 		fmt.Fprintf(&s, "| %s | %s | %s | %d | %s | %d | %s | %s | %d |\n", md(r.Group), md(r.Service), r.Country,
 			r.Flows, bytesHuman(r.Bytes), r.Devices, orDash(ts(r.First)), orDash(ts(r.Last)), r.Alerts)
 	}
+	if dnsOnlyRows {
+		s.WriteString("\nA row with alerts but no flows is a DNS lookup alone: a device resolved the name, " +
+			"and no connection to it was seen.\n")
+	}
 	if ind := b.TopIndeterminate(topN); len(ind) > 0 {
 		s.WriteString("\n## Destinations that could not be placed\n\n")
 		s.WriteString("| Destination | Name | Why | Flows | Bytes | Devices |\n|---|---|---|---:|---:|---:|\n")
@@ -394,11 +492,83 @@ func (b *Builder) writeMarkdown(w io.Writer) error {
 			fmt.Fprintf(&s, "| %s | %s | %s | %d | %s | %d |\n", d.Dst, orDash(md(d.Name)), orDash(md(d.Reason)), d.Flows, bytesHuman(d.Bytes), d.Devices)
 		}
 	}
+	if al := b.alerts(); len(al) > 0 {
+		s.WriteString("\n## Alerts\n\n")
+		s.WriteString("| Rule | Device | Destination | Service | Country | Alerts | First | Last |\n")
+		s.WriteString("|---|---|---|---|---|---:|---|---|\n")
+		for _, l := range al[:min(alertsN, len(al))] {
+			dst := l.name
+			if l.dst.IsValid() {
+				dst = strings.TrimSpace(l.name + " " + l.dst.String())
+			}
+			if l.dnsOnly {
+				dst += " (DNS lookup only)"
+			}
+			fmt.Fprintf(&s, "| %s | %s | %s | %s | %s | %d | %s | %s |\n", md(l.rule), l.device, orDash(md(dst)),
+				orDash(md(l.service)), orDash(l.country), l.count, orDash(ts(l.first)), orDash(ts(l.last)))
+		}
+		if len(al) > alertsN {
+			fmt.Fprintf(&s, "\n%d more lines of alerts are in the alerts output.\n", len(al)-alertsN)
+		}
+	}
 	b.devicesMarkdown(&s)
 	if _, err := io.WriteString(w, s.String()); err != nil {
 		return fmt.Errorf("report markdown: %w", err)
 	}
 	return nil
+}
+
+// alertsN caps the Markdown report's list of alerts.
+const alertsN = 100
+
+// scope names what was read: the paths given, or the files, with counts
+// of files read, skipped and with errors when they differ from the
+// paths.
+func (b *Builder) scope() string {
+	inputs := b.Inputs
+	if len(inputs) == 0 {
+		inputs = b.Files
+	}
+	if len(inputs) == 0 {
+		return "the traffic given"
+	}
+	var out string
+	if len(inputs) <= 5 {
+		out = "`" + strings.Join(inputs, "`, `") + "`"
+	} else {
+		out = fmt.Sprintf("%d paths (`%s` … `%s`)", len(inputs), inputs[0], inputs[len(inputs)-1])
+	}
+	read := max(0, len(b.Files)-b.Skipped)
+	if len(b.Files) == len(inputs) && b.Skipped == 0 && b.FileErrs == 0 {
+		return out
+	}
+	parts := []string{plural(uint64(read), "file") + " read"}
+	if b.Skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped as not captures", b.Skipped))
+	}
+	if b.FileErrs > 0 {
+		parts = append(parts, fmt.Sprintf("%d with errors", b.FileErrs))
+	}
+	return out + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// plural returns "1 flow", "2 flows", "1 country", "3 countries".
+func plural(n uint64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ey") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// wasWere returns "1 alert was" or "3 alerts were".
+func wasWere(n uint64, noun string) string {
+	if n == 1 {
+		return plural(n, noun) + " was"
+	}
+	return plural(n, noun) + " were"
 }
 
 func md(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
@@ -416,6 +586,9 @@ func pct(a, total uint64) string {
 	}
 	return fmt.Sprintf("%.0f%%", 100*float64(a)/float64(total))
 }
+
+// Bytes writes n as the report does: 500 B, 3.9 KiB, 1.2 GiB.
+func Bytes(n uint64) string { return bytesHuman(n) }
 
 func bytesHuman(n uint64) string {
 	const unit = 1024

@@ -28,8 +28,12 @@ func cmdCatalog(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		fs := flag.NewFlagSet("catalog import", flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		name := fs.String("name", "", "service `NAME` (default: the file name without extension)")
-		if err := fs.Parse(args[1:]); err != nil {
-			return 2
+		fs.Usage = func() {
+			fmt.Fprintln(stderr, "usage: egresswatch catalog import [--name NAME] FILE")
+			printFlags(stderr, fs)
+		}
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return exitCode(stderr, "catalog import", err)
 		}
 		if fs.NArg() != 1 {
 			return usage()

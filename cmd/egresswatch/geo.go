@@ -31,9 +31,13 @@ func cmdGeo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: egresswatch geo fetch [--dir DIR] [--from DIR]")
 		fmt.Fprintln(stderr, "Downloads the cloud providers' IP range files from their official URLs into DIR/cloud.")
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return exitCode(stderr, "geo fetch", err)
+	}
+	if err := checkPositive("timeout", *timeout); err != nil {
+		fmt.Fprintf(stderr, "egresswatch geo fetch: %v\n", err)
 		return 2
 	}
 	cloud := filepath.Join(*dir, "cloud")

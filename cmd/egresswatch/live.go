@@ -58,14 +58,23 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: egresswatch live -i IFACE [-i IFACE...] [flags]")
 		fmt.Fprintln(stderr, "Captures through AF_PACKET TPACKET_V3 rings (needs CAP_NET_RAW; see --user).")
 		fmt.Fprintln(stderr, "SIGHUP reloads policy, inventory, catalogues, GeoIP and cloud ranges; SIGINT/SIGTERM drain and exit.")
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if len(ifaces) == 0 || fs.NArg() > 0 {
 		fs.Usage()
 		return errUsage
+	}
+	snapErr := checkRange("snaplen", *snaplen, 64, 262144, " bytes (or 0: whole frames)")
+	if *snaplen == 0 {
+		snapErr = nil
+	}
+	if err := flagErrs(checkRange("workers", *workers, 1, maxWorkers, ""), snapErr,
+		checkRange("ring-size", *ringMiB, 1, 4096, " MiB"), checkEvery("summary-every", *every, time.Second),
+		rf.validate()); err != nil {
+		return err
 	}
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stderr, time.Now().Format(time.RFC3339)+" "+format+"\n", a...)
@@ -80,11 +89,12 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer r.close()
+	r.warnPlacement(stderr)
 	r.cfg.BatchFrames = 1024
 	r.cfg.FlushBatches = true
 	reloads.Success(time.Now())
 
-	acfg := afpacket.Config{Interfaces: ifaces, Rings: max(1, *workers), RingBytes: *ringMiB << 20, Snaplen: *snaplen}
+	acfg := afpacket.Config{Interfaces: ifaces, Rings: *workers, RingBytes: *ringMiB << 20, Snaplen: *snaplen}
 	if *bpfExpr != "" {
 		if acfg.Filter, err = compileBPF(ifaces[0], *bpfExpr, *snaplen); err != nil {
 			return configErr(err)

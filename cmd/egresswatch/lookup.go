@@ -20,10 +20,10 @@ func cmdLookup(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: egresswatch lookup [--json] [--geoip FILE]... [--cloud-dir DIR] IP...")
 		fmt.Fprintln(stderr, "Shows where each address is placed and which database or range file says so.")
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if err := parseFlags(fs, args); err != nil {
+		return exitCode(stderr, "lookup", err)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
@@ -67,9 +67,14 @@ func cmdLookup(_ context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func printPlacement(w io.Writer, a netip.Addr, p geo.Placement) {
+	// The first line is the answer: a country, or indeterminate (which
+	// is what replay and the policy use), and who runs the address.
 	country := p.Country
 	if p.Indeterminate {
-		country = "indeterminate"
+		country = "indeterminate for residency"
+	}
+	if p.ASN != 0 || p.ASOrg != "" {
+		country += fmt.Sprintf("  (AS%d %s)", p.ASN, p.ASOrg)
 	}
 	fmt.Fprintf(w, "%s\t%s\n", a, country)
 	if p.Country != "" {
@@ -101,6 +106,9 @@ func printPlacement(w io.Writer, a netip.Addr, p geo.Placement) {
 			fmt.Fprintf(w, " (registered %s)", p.RegisteredCountry)
 		}
 		fmt.Fprintf(w, "  (%s)", p.GeoIPSource)
+		if p.Indeterminate && p.GeoIPCountry != "" && p.Cloud.Provider == "" {
+			fmt.Fprint(w, "  not used: see reason")
+		}
 		if p.Cloud.Country != "" && p.GeoIPCountry != "" && p.GeoIPCountry != p.Cloud.Country {
 			fmt.Fprint(w, "  disagrees with the cloud region")
 		}

@@ -134,3 +134,28 @@ func TestGeoFetchFrom(t *testing.T) {
 		t.Errorf("unknown geo subcommand: exit %d, want 2", code)
 	}
 }
+
+// TestLookupAnycast: a public resolver is not placed in its operator's
+// country; lookup says what it is and that it is indeterminate, as replay
+// treats it.
+func TestLookupAnycast(t *testing.T) {
+	dir := sharedGeo(t)
+	var out, errb bytes.Buffer
+	// GeoLite2-ASN-Test gives 1.0.0.0/24 to AS15169.
+	code := cmdLookup(context.Background(), []string{
+		"--geoip", filepath.Join(dir, "maxmind-test", "test-data", "GeoLite2-ASN-Test.mmdb"),
+		"1.0.0.1", "8.8.8.8"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, s := range []string{
+		"1.0.0.1\tindeterminate for residency  (AS15169 Google Inc.)",
+		"  reason      anycast: Cloudflare DNS is served from many countries (built-in list)",
+		"8.8.8.8\tindeterminate for residency",
+		"  reason      anycast: Google Public DNS is served from many countries (built-in list)",
+	} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("output lacks %q:\n%s", s, out.String())
+		}
+	}
+}

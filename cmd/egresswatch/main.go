@@ -11,6 +11,7 @@
 //	egresswatch policy check FILE        validate a policy file
 //	egresswatch policy default           print the built-in policy
 //	egresswatch catalog import FILE      read a domain list into the catalogue
+//	egresswatch version                  version, commit, Go, placement data (also --version)
 package main
 
 import (
@@ -38,6 +39,7 @@ func commands() map[string]command {
 		"geo":     {"manage placement data (geo fetch)", cmdGeo},
 		"policy":  {"check or print a policy (policy check FILE, policy default)", cmdPolicy},
 		"catalog": {"extend the service catalogue (catalog import FILE)", cmdCatalog},
+		"version": {"print the version, the Go version and the placement data in use", cmdVersion},
 	}
 }
 
@@ -62,6 +64,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 0
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = []string{"version"}
 	}
 	c, ok := cmds[args[0]]
 	if !ok {

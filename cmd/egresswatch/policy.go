@@ -56,8 +56,12 @@ func cmdPolicy(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.SetOutput(stderr)
 		var catalogs catalogFlags
 		fs.Var(&catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
-		if err := fs.Parse(args[1:]); err != nil {
-			return 2
+		fs.Usage = func() {
+			fmt.Fprintln(stderr, "usage: egresswatch policy check [--catalog [NAME:]FILE]... FILE...")
+			printFlags(stderr, fs)
+		}
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return exitCode(stderr, "policy check", err)
 		}
 		if fs.NArg() == 0 {
 			return usage()

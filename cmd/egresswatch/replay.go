@@ -12,11 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/egresswatch/egresswatch/capture"
 	"github.com/egresswatch/egresswatch/pipeline"
+	"github.com/egresswatch/egresswatch/report"
 )
 
 func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -26,7 +26,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
+	progress := fs.String("progress", "auto", "progress bar on stderr: `MODE` auto (when stderr is a terminal), always or never")
 	quiet := fs.Bool("q", false, "no summary on stderr")
 	workers := fs.Int("workers", runtime.NumCPU(), "flow-sharded `N` workers (output is the same for any N)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
@@ -37,14 +37,18 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, "usage: egresswatch replay [flags] PATH...")
 		fmt.Fprintln(stderr, "PATH is a pcap or pcapng file (optionally gzip- or zstd-compressed), a directory (read")
 		fmt.Fprintln(stderr, "recursively, in name order) or - for standard input.")
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return errUsage
+	}
+	if err := flagErrs(checkEnum("progress", *progress, "auto", "always", "never"),
+		checkRange("workers", *workers, 1, maxWorkers, ""), rf.validate()); err != nil {
+		return err
 	}
 
 	// A file named on the command line that is not a capture is an error;
@@ -54,11 +58,12 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	for _, a := range fs.Args() {
 		named[a] = true
 	}
-	var fileErrs, skipped int
+	var fileErrs int
+	var skipped []string
 	src, err := capture.OpenAll(fs.Args(), capture.WithErrorHandler(func(err error) {
 		var fe *capture.FileError
 		if errors.As(err, &fe) && errors.Is(fe.Err, capture.ErrNotCapture) && !named[fe.Path] {
-			skipped++
+			skipped = append(skipped, fe.Path)
 			return
 		}
 		fileErrs++
@@ -73,6 +78,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer r.close()
+	r.warnPlacement(stderr)
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -90,7 +96,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	runErr := runGroup(ctx, func(ctx context.Context) (err error) {
 		sum, err = pipeline.Run(ctx, src, r.cfg)
 		return err
-	}, nil, progressBar(*progress, stderr, src))
+	}, nil, progressBar(*progress, stderr, src, start))
 	if *memProfile != "" {
 		if f, perr := os.Create(*memProfile); perr == nil {
 			runtime.GC()
@@ -98,15 +104,22 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			f.Close()
 		}
 	}
+	if r.rep != nil {
+		r.rep.Inputs, r.rep.Skipped, r.rep.FileErrs = fs.Args(), len(skipped), fileErrs
+	}
 	if err := r.writeReport(); err != nil {
 		return err
 	}
 	if !*quiet {
-		printSummary(stderr, sum, len(src.Paths())-skipped, fileErrs, time.Since(start))
-		if skipped > 0 {
-			fmt.Fprintf(stderr, "  skipped %d file(s) in the directories given that are not captures\n", skipped)
+		printSummary(stderr, sum, len(src.Paths())-len(skipped), fileErrs, time.Since(start))
+		if len(skipped) > 0 {
+			fmt.Fprintf(stderr, "  skipped %d file(s) in the directories given that are not captures:\n", len(skipped))
+			for _, p := range skipped {
+				fmt.Fprintf(stderr, "    %s\n", p)
+			}
 		}
-		fmt.Fprintf(stderr, "  placement: %s\n", strings.Join(r.db.Sources(), ", "))
+		fmt.Fprintf(stderr, "  placement: %s\n", orNone(strings.Join(r.db.Sources(), ", ")))
+		r.warnPlacement(stderr) // again at the end, where it is read
 	}
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		return runErr // SIGINT ends a replay early, not in failure
@@ -118,8 +131,10 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // progressBar draws a byte-based progress bar on stderr while the replay
-// runs, when mode and the terminal allow.
-func progressBar(mode string, stderr io.Writer, src *capture.Multi) actor {
+// runs, when mode and the terminal allow. The rate is measured from start
+// (when the replay began, before the first byte was read); at the end the
+// bar is drawn once more at its final figures and left on the screen.
+func progressBar(mode string, stderr io.Writer, src *capture.Multi, start time.Time) actor {
 	show := mode == "always"
 	if mode == "auto" {
 		if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -130,34 +145,52 @@ func progressBar(mode string, stderr io.Writer, src *capture.Multi) actor {
 		if !show {
 			return nil
 		}
-		_, total := src.Progress()
-		bar := progressbar.NewOptions64(total,
-			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionSetDescription("replay"),
-			progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionSetPredictTime(true),
-		)
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
 			case <-done.Done():
-				n, _ := src.Progress()
-				_ = bar.Set64(n)
-				_ = bar.Finish()
+				n, total := src.Progress()
+				fmt.Fprintf(stderr, "\r%s\n", barLine(n, total, time.Since(start), true))
 				return nil
 			case <-t.C:
-				n, tot := src.Progress()
-				if tot != bar.GetMax64() {
-					bar.ChangeMax64(tot)
-				}
-				_ = bar.Set64(n)
+				n, total := src.Progress()
+				fmt.Fprintf(stderr, "\r%s", barLine(n, total, time.Since(start), false))
 			}
 		}
 	}
 }
+
+// barLine renders one state of the progress bar: percentage, bar, bytes
+// read of the total, the mean rate since the start and, while running,
+// the time left (or, at the end, the time taken).
+func barLine(n, total int64, took time.Duration, final bool) string {
+	total = max(total, n)
+	frac := 1.0
+	if total > 0 {
+		frac = float64(n) / float64(total)
+	}
+	const width = 30
+	fill := int(frac * width)
+	bar := strings.Repeat("=", fill) + strings.Repeat(" ", width-fill)
+	line := fmt.Sprintf("replay %3d%% [%s] %s / %s", int(frac*100), bar, bytesIEC(n), bytesIEC(total))
+	secs := took.Seconds()
+	if secs < 0.5 && !final {
+		return line + "           " // no rate from half a second of reading
+	}
+	rate := float64(n) / max(secs, 1e-3)
+	line += fmt.Sprintf(", %s/s", bytesIEC(int64(rate)))
+	if final {
+		return line + fmt.Sprintf(", %s", took.Round(10*time.Millisecond))
+	}
+	if rate > 0 {
+		left := time.Duration(float64(total-n) / rate * float64(time.Second))
+		line += fmt.Sprintf(", %s left  ", left.Round(time.Second))
+	}
+	return line
+}
+
+func bytesIEC(n int64) string { return report.Bytes(uint64(max(n, 0))) }
 
 // printSummary writes the end-of-run summary: files and packets, then the
 // counters' lines (pipeline/counters.go declares them).

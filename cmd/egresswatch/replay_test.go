@@ -50,7 +50,8 @@ egresswatch: 3 file(s), 1 with errors; 533 packets in T
   decode: malformed 0, unknown link type 0, non-IP 0, tunnelled 0, IP fragments 0 (reassembled 0, dropped 0); tunnels not followed 0, 802.11 frames not decoded 0
   policy: 9 evaluations, 2 alerts written, 12 suppressed (gov-encrypted-dns 7, gov-outside-approved 7); suppression windows open 0 (evicted 0)
   streams: malformed dns 0, malformed tls 0, buffer overflows 0, out-of-order dropped 0, over memory budget 0; passive dns 0 entries (evicted 0)
-  skipped 1 file(s) in the directories given that are not captures
+  skipped 1 file(s) in the directories given that are not captures:
+    ` + filepath.Join(walked, "notes.txt") + `
 `
 	if got != want {
 		t.Errorf("stderr:\n%s\nwant:\n%s", got, want)

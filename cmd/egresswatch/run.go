@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -28,6 +29,8 @@ var (
 	// errReported: the run failed in ways already reported on stderr as
 	// they happened (files that could not be read).
 	errReported = errors.New("failures reported above")
+	// errHelp: help was asked for and printed; that is success.
+	errHelp = errors.New("help")
 )
 
 // configError marks an error in the flags, the configuration or the data
@@ -50,7 +53,7 @@ func configErr(err error) error {
 func exitCode(stderr io.Writer, name string, err error) int {
 	var ce configError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
@@ -76,6 +79,8 @@ type runSetup struct {
 	repFormat string
 
 	closers []func() error // outputs, closed by close
+
+	placementWarning string // what placement data is missing, with the fix; "" when none is
 }
 
 // newRun builds the run from rf. inputs name what is read (files or
@@ -95,6 +100,10 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 	// Parsing the placement files leaves garbage several times the size
 	// of the tables kept: give it back before the run starts.
 	debug.FreeOSMemory()
+	r.cfg.PlacementData, r.placementWarning = placementGap(r.db)
+	if rf.requirePlacement && r.placementWarning != "" {
+		return nil, fmt.Errorf("--require-placement: %s", r.placementWarning)
+	}
 	db := r.db
 	r.cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	r.cfg.Workers = workers
@@ -120,11 +129,15 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 			return nil, errors.New("--report needs a policy (drop --no-policy)")
 		}
 		if r.repFile, err = os.Create(rf.report); err != nil {
-			return nil, fmt.Errorf("report: %w", err)
+			return nil, fmt.Errorf("create report %s: %w", rf.report, withoutPath(err))
 		}
 		r.rep = report.New()
 		r.rep.Files = inputs
 		reportPolicy(r.rep, r.cfg.Policy)
+		r.rep.Placement = r.db.Sources()
+		r.rep.PlacementWarning = r.placementWarning
+		r.rep.Policy = policyName(rf)
+		r.rep.ApprovedRules = approvedSets(r.cfg.Policy)
 		r.cfg.Report = r.rep
 	}
 	if rf.events != "" {
@@ -153,10 +166,20 @@ func (r *runSetup) output(path string, stdout io.Writer) (io.Writer, error) {
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, fmt.Errorf("create %s: %w", path, withoutPath(err))
 	}
 	r.closers = append(r.closers, f.Close)
 	return f, nil
+}
+
+// withoutPath drops the operation and path of an *fs.PathError, for a
+// message that names the path already; errors.Is still sees the cause.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // writeReport writes the residency report, if any, at the end of the run.

@@ -14,6 +14,7 @@ type runFlags struct {
 	events, alerts, policy, report string
 	noPolicy                       bool
 	inventory                      string
+	requirePlacement               bool
 	memory                         byteSize
 	catalogs                       catalogFlags
 	geo                            geoFlags
@@ -45,6 +46,7 @@ func (r *runFlags) register(fs *flag.FlagSet, live bool) {
 	fs.StringVar(&r.evidence, "evidence", "", "write the packets of each alerted flow to a pcapng file in `DIR`")
 	r.evidenceMax = 256 << 20
 	fs.Var(&r.evidenceMax, "evidence-max", "stop writing evidence captures after `SIZE` of packets (e.g. 256MiB)")
+	fs.BoolVar(&r.requirePlacement, "require-placement", false, "fail (exit 2) unless a GeoIP country database and cloud ranges are loaded")
 	r.geo.register(fs)
 }
 
