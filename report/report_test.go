@@ -13,7 +13,6 @@ import (
 	"time"
 )
 
-
 func sample() *Builder {
 	t0 := time.Date(2025, 12, 1, 9, 0, 0, 0, time.UTC)
 	d1, d2 := netip.MustParseAddr("10.20.1.5"), netip.MustParseAddr("10.20.1.6")
