@@ -75,6 +75,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// first: data, outputs, capture sockets, the metrics listener. Then
 	// the privilege goes.
 	var reloads metrics.Reloads
+	rf.durable.logf = logf
 	r, err := newRun(&rf, ifaces, *workers, stdout)
 	if err != nil {
 		return err
@@ -111,7 +112,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("metrics: %w", err)
 		}
-		col := metrics.New(metrics.Sources{Summary: eng.Snapshot, Rings: ringStats, Reloads: &reloads})
+		col := metrics.New(metrics.Sources{Summary: eng.Snapshot, Rings: ringStats, Reloads: &reloads, Outputs: r.outputStats})
 		actors = append(actors, serveMetrics(ln, col.Handler()))
 	}
 	if *userName != "" {
@@ -123,6 +124,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	actors = append(actors, reloadOnHUP(hup, &rf, r, eng, &reloads, logf))
+	actors = append(actors, r.durableActors()...)
 	if *every > 0 && !*quiet {
 		actors = append(actors, summaryEvery(*every, eng, ringStats, logf))
 	}
@@ -142,8 +144,10 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := r.writeReport(); err != nil {
 		return err
 	}
+	r.close() // the output files drain their queues
 	if !*quiet {
 		printSummary(stderr, sum, 0, 0, time.Since(start))
+		r.printOutputs(stderr)
 		for _, rg := range ringStats() {
 			fmt.Fprintf(stderr, "  ring %s/%d: kernel packets %d, drops %d, queue freezes %d\n", rg.Interface, rg.Ring, rg.Packets, rg.Drops, rg.Freezes)
 		}
@@ -168,7 +172,7 @@ func serveMetrics(ln net.Listener, h http.Handler) actor {
 	}
 }
 
-// reloadOnHUP reloads on SIGHUP: everything new is loaded first and put
+// reloadOnHUP reopens the output files and reloads on SIGHUP: everything new is loaded first and put
 // in force only if all of it loaded. GeoIP and cloud ranges swap inside
 // db.Reload, which keeps the old data on error.
 func reloadOnHUP(hup <-chan os.Signal, rf *runFlags, r *runSetup, eng *pipeline.Engine, reloads *metrics.Reloads, logf func(string, ...any)) actor {
@@ -179,6 +183,7 @@ func reloadOnHUP(hup <-chan os.Signal, rf *runFlags, r *runSetup, eng *pipeline.
 				return nil
 			case <-hup:
 			}
+			r.reopen() // logrotate renamed them: go on in new files
 			var pol *rules.Policy
 			var err error
 			if r.cfg.Policy != nil {

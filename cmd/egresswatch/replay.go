@@ -68,6 +68,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return configErr(err)
 	}
 	defer src.Close()
+	rf.durable.logf = func(format string, a ...any) { fmt.Fprintf(stderr, "egresswatch replay: "+format+"\n", a...) }
 	r, err := newRun(&rf, src.Paths(), *workers, stdout)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/egresswatch/egresswatch/geo"
+	"github.com/egresswatch/egresswatch/outfile"
 	"github.com/egresswatch/egresswatch/pipeline"
 	"github.com/egresswatch/egresswatch/report"
 )
@@ -70,8 +71,13 @@ type runSetup struct {
 	db  *geo.DB
 
 	rep       *report.Builder // nil: no report
-	repFile   *os.File
+	repFile   *os.File        // opened at the start; see openReport
 	repFormat string
+	repPath   string
+	statePath string // the report's checkpoint; "": none
+
+	durable *durableFlags   // durable.go
+	files   []*outfile.File // live output files
 
 	closers []func() error // outputs, closed by close
 }
@@ -80,7 +86,7 @@ type runSetup struct {
 // interfaces) in the report. Every output file is created here, before a
 // live run drops its privileges. The errors are configuration errors.
 func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *runSetup, err error) {
-	r := &runSetup{}
+	r := &runSetup{durable: &rf.durable}
 	defer func() {
 		if err != nil {
 			r.close()
@@ -102,7 +108,7 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 			return nil, err
 		}
 		if rf.alerts != "" {
-			if r.cfg.Alerts, err = r.output(rf.alerts, stdout); err != nil {
+			if r.cfg.Alerts, err = r.output("alerts", rf.alerts, stdout); err != nil {
 				return nil, err
 			}
 		}
@@ -114,48 +120,25 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 		if r.cfg.Policy == nil {
 			return nil, errors.New("--report needs a policy (drop --no-policy)")
 		}
-		if r.repFile, err = os.Create(rf.report); err != nil {
-			return nil, fmt.Errorf("report: %w", err)
+		if err = r.openReport(rf.report, inputs); err != nil {
+			return nil, err
 		}
-		r.rep = report.New()
-		r.rep.Files = inputs
 		r.cfg.Report = r.rep
 	}
 	if rf.events != "" {
-		if r.cfg.Events, err = r.output(rf.events, stdout); err != nil {
+		if r.cfg.Events, err = r.output("events", rf.events, stdout); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
 }
 
-// output opens an output file, or stdout for "-".
-func (r *runSetup) output(path string, stdout io.Writer) (io.Writer, error) {
+// output opens an output file (see openFile), or stdout for "-".
+func (r *runSetup) output(name, path string, stdout io.Writer) (io.Writer, error) {
 	if path == "-" {
 		return stdout, nil
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
-	}
-	r.closers = append(r.closers, f.Close)
-	return f, nil
-}
-
-// writeReport writes the residency report, if any, at the end of the run.
-func (r *runSetup) writeReport() error {
-	if r.rep == nil {
-		return nil
-	}
-	if err := r.rep.Write(r.repFile, r.repFormat); err != nil {
-		return fmt.Errorf("report %s: %w", r.repFile.Name(), err)
-	}
-	f := r.repFile
-	r.repFile = nil
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("report %s: %w", f.Name(), err)
-	}
-	return nil
+	return r.openFile(name, path)
 }
 
 // close closes the output files (the pipeline has flushed them) and the

@@ -16,6 +16,7 @@ type runFlags struct {
 	memory                         byteSize
 	catalogs                       catalogFlags
 	geo                            geoFlags
+	durable                        durableFlags // durable.go
 }
 
 // register adds the flags to fs; live notes what SIGHUP reloads.
@@ -24,7 +25,7 @@ func (r *runFlags) register(fs *flag.FlagSet, live bool) {
 	reportHelp := "write the residency report to `FILE` (.md, .csv or .json)"
 	if live {
 		policyHelp = "policy `FILE` (default: the built-in UK-government example); reloaded on SIGHUP"
-		reportHelp = "write the residency report to `FILE` (.md, .csv or .json) at exit"
+		reportHelp = "write the residency report to `FILE` (.md, .csv or .json) at exit (and every --report-every)"
 	}
 	fs.StringVar(&r.events, "events", "", "write every observation as ECS JSON lines to `FILE` (- for stdout)")
 	fs.StringVar(&r.alerts, "alerts", "-", "write alerts as ECS JSON lines to `FILE` (- for stdout)")
@@ -35,6 +36,7 @@ func (r *runFlags) register(fs *flag.FlagSet, live bool) {
 	fs.Var(&r.memory, "memory", "memory `BUDGET` every table is sized from (e.g. 512MiB, 2GiB)")
 	fs.Var(&r.catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
 	r.geo.register(fs)
+	r.durable.register(fs, live)
 }
 
 // loadPolicy reads the policy file (or the built-in one) with the
