@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -144,9 +145,13 @@ func (r *runSetup) output(name, path string, stdout io.Writer) (io.Writer, error
 // close closes the output files (the pipeline has flushed them) and the
 // report's file if writeReport did not.
 func (r *runSetup) close() {
+	// At the same time: each may wait for a failing disk (outfile).
+	var wg sync.WaitGroup
 	for _, c := range r.closers {
-		c() // flushed by the pipeline already
+		wg.Go(func() { c() }) // flushed by the pipeline already
 	}
+	wg.Wait()
+	r.closers = nil
 	if r.repFile != nil {
 		r.repFile.Close()
 	}

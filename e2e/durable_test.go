@@ -1,0 +1,224 @@
+//go:build linux
+
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/egresswatch/egresswatch/internal/netnstest"
+)
+
+// durableCapture has 29 alerts under the built-in policy in 699 packets.
+const durableCapture = "ndpi-sites.pcapng"
+
+// wholeLines counts the lines of path, failing t unless each is whole
+// JSON; a missing file has none.
+func wholeLines(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	n := 0
+	for sc.Scan() {
+		if !json.Valid(sc.Bytes()) {
+			t.Fatalf("%s line %d is not whole JSON: %q", path, n+1, sc.Text())
+		}
+		n++
+	}
+	return n
+}
+
+// settled waits until path has stopped growing for 1 s (the flows the
+// replay left are judged and written) and returns its line count.
+func settled(t *testing.T, p *proc, path string) int {
+	t.Helper()
+	last, since := -1, time.Now()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		st, _ := os.Stat(path)
+		n := 0
+		if st != nil {
+			n = int(st.Size())
+		}
+		if n != last {
+			last, since = n, time.Now()
+		} else if n > 0 && time.Since(since) > time.Second {
+			return wholeLines(t, path)
+		}
+	}
+	t.Fatalf("%s never settled; egresswatch says:\n%s", path, p.log())
+	return 0
+}
+
+// summaryCount reads "N <what>" from the end-of-run summary.
+func summaryCount(t *testing.T, p *proc, re string) int {
+	t.Helper()
+	m := regexp.MustCompile(re).FindStringSubmatch(p.log())
+	if m == nil {
+		t.Fatalf("no %q in the summary:\n%s", re, p.log())
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+type durableLab struct {
+	ns      *netnstest.NS
+	bin     string
+	capture string
+}
+
+func newDurableLab(t *testing.T) *durableLab {
+	netnstest.Require(t, "tcpreplay")
+	capture := filepath.Join("../../shared/pcaps", durableCapture)
+	if _, err := os.Stat(capture); err != nil {
+		t.Skipf("%s absent", capture)
+	}
+	l := &durableLab{ns: netnstest.New(t, "du"), bin: binary(t), capture: capture}
+	netnstest.Veth(t, l.ns, "d0", "", l.ns, "d1", "")
+	for _, ifc := range []string{"d0", "d1"} {
+		l.ns.SetMTU(t, ifc, 9000)
+		l.ns.NoOffload(t, ifc)
+	}
+	return l
+}
+
+// play sends the capture onto the veth and returns the packets sent.
+func (l *durableLab) play(t *testing.T, loops int) int {
+	t.Helper()
+	out, err := l.ns.Command("tcpreplay", "-i", "d0", "--pps", "2000", "--loop", strconv.Itoa(loops), l.capture).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tcpreplay: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`Successful packets:\s+(\d+)`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("tcpreplay: no count:\n%s", out)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+func (l *durableLab) live(t *testing.T, args ...string) *proc {
+	t.Helper()
+	return start(t, l.ns, "capturing on", l.bin, append([]string{"live", "-i", "d1", "--workers", "2"}, args...)...)
+}
+
+// TestLiveKillRestartRotate: a sensor SIGKILLed keeps every alert it
+// wrote, and its restart on the same files appends; logrotate's rename
+// then SIGHUP splits the output with nothing lost.
+func TestLiveKillRestartRotate(t *testing.T) {
+	l := newDurableLab(t)
+	dir := openDir(t)
+	alerts, events := filepath.Join(dir, "alerts.jsonl"), filepath.Join(dir, "events.jsonl")
+	args := []string{"--alerts", alerts, "--events", events, "--report", filepath.Join(dir, "report.json"),
+		"--state", filepath.Join(dir, "state"), "--checkpoint-every", "200ms"}
+
+	p := l.live(t, args...)
+	l.play(t, 1)
+	first := settled(t, p, alerts)
+	p.cmd.Process.Kill()
+	<-p.done
+	if first == 0 {
+		t.Fatalf("no alerts in the first run:\n%s", p.log())
+	}
+
+	p = l.live(t, args...)
+	evFirst := wholeLines(t, events)
+	if n := wholeLines(t, alerts); n != first {
+		t.Fatalf("after the restart %d alerts, want the first run's %d", n, first)
+	}
+	l.play(t, 1)
+	before := settled(t, p, alerts) - first
+	// logrotate: rename, then HUP.
+	os.Rename(alerts, alerts+".1")
+	os.Rename(events, events+".1")
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, p, "the reload", func() bool { return strings.Contains(p.log(), "reloaded: policy") })
+	l.play(t, 1)
+	settled(t, p, events)
+	if err := p.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("live: %v\n%s", err, p.log())
+	}
+	// The lines each output took (alerts and suppression summaries).
+	written := summaryCount(t, p, `output alerts: (\d+) lines`)
+	evWritten := summaryCount(t, p, `output events: (\d+) lines`)
+	old, cur := wholeLines(t, alerts+".1"), wholeLines(t, alerts)
+	evOld, evCur := wholeLines(t, events+".1"), wholeLines(t, events)
+	t.Logf("alerts: first run %d (killed); second run %d before the rotation; old file %d, new file %d; the second process wrote %d", first, before, old, cur, written)
+	t.Logf("events: old file %d, new file %d; the process wrote %d", evOld, evCur, evWritten)
+	// Repeats of the same alerts are suppressed after the rotation; a
+	// flow of before it may still end (and alert) after it.
+	if old < first+before || old+cur != first+written {
+		t.Errorf("alerts: old file %d (want at least %d+%d), new file %d; the second run wrote %d", old, first, before, cur, written)
+	}
+	if evOld+evCur != evFirst+evWritten || evCur == 0 {
+		t.Errorf("events: old file %d, new %d; want the first run's %d and the second run's %d", evOld, evCur, evFirst, evWritten)
+	}
+}
+
+// TestLiveDiskFull: the outputs live on a full 4 MiB tmpfs. Capture
+// goes on, the errors are counted, and the alerts held in memory are
+// written once space is freed.
+func TestLiveDiskFull(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	l := newDurableLab(t)
+	dir := openDir(t)
+	full := filepath.Join(dir, "full")
+	os.Mkdir(full, 0o755)
+	if err := syscall.Mount("tmpfs", full, "tmpfs", 0, "size=4m"); err != nil {
+		t.Skipf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(full, syscall.MNT_DETACH) })
+	alerts, events := filepath.Join(full, "alerts.jsonl"), filepath.Join(full, "events.jsonl")
+	p := l.live(t, "--alerts", alerts, "--events", events)
+	filler := filepath.Join(full, "filler")
+	os.WriteFile(filler, make([]byte, 4<<20), 0o644) // short write: the disk is full
+	sent := l.play(t, 3)
+	waitFor(t, p, "the write error", func() bool { return strings.Contains(p.log(), "no space left on device; holding") })
+	os.Remove(filler)
+	waitFor(t, p, "writing again", func() bool { return strings.Contains(p.log(), "again after") })
+	if err := p.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("live: %v\n%s", err, p.log())
+	}
+	if !strings.Contains(p.log(), fmt.Sprintf(" %d packets in", sent)) {
+		t.Errorf("tcpreplay sent %d packets; live:\n%s", sent, p.log())
+	}
+	written := summaryCount(t, p, `output alerts: (\d+) lines`)
+	if n := wholeLines(t, alerts); n != written || n == 0 {
+		t.Errorf("%d alerts in the file, the process wrote %d", n, written)
+	}
+	if n := summaryCount(t, p, `(\d+) alerts written`); n == 0 || n > written {
+		t.Errorf("%d alerts written, %d lines", n, written)
+	}
+	evWritten := summaryCount(t, p, `events written (\d+)`)
+	if n := wholeLines(t, events); n != evWritten {
+		t.Errorf("%d events in the file, the process wrote %d", n, evWritten)
+	}
+	m := regexp.MustCompile(`output (\w+): \d+ lines, \d+ rotations, \d+ reopens, (\d+) write errors, (\d+) lines dropped`).FindAllStringSubmatch(p.log(), -1)
+	if len(m) == 0 {
+		t.Fatalf("no output error counts:\n%s", p.log())
+	}
+	for _, o := range m {
+		if o[3] != "0" {
+			t.Errorf("output %s dropped %s lines within the queue's bound", o[1], o[3])
+		}
+	}
+	t.Logf("%v", m)
+}
