@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/egresswatch/egresswatch/internal/netnstest"
 )
 
@@ -221,4 +223,35 @@ func TestLiveDiskFull(t *testing.T) {
 		}
 	}
 	t.Logf("%v", m)
+}
+
+// zstdLines counts the whole JSON lines of a file, zstd-compressed or not.
+func zstdLines(t *testing.T, path string) int {
+	t.Helper()
+	if !strings.HasSuffix(path, ".zst") {
+		return wholeLines(t, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	sc := bufio.NewScanner(d)
+	sc.Buffer(nil, 1<<20)
+	n := 0
+	for sc.Scan() {
+		if !json.Valid(sc.Bytes()) {
+			t.Fatalf("%s line %d is not whole JSON", path, n+1)
+		}
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return n
 }
