@@ -20,7 +20,7 @@ func replayOK(t *testing.T, args ...string) {
 // report state (--state), report what one run over both captures
 // reports.
 func TestReplayStateContinues(t *testing.T) {
-	a, b := "../../testdata/pcap/passive-dns.pcap", "../../testdata/pcap/ech.pcap"
+	a, b := "../../testdata/pcap/passive-dns.pcap", "../../testdata/sample/ministry.pcapng" // the sample has 9 alerts
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
 	for _, format := range []string{"json", "md"} {
