@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -155,21 +154,6 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "  reloads: %d in force, %d rejected\n", ok-1, failed)
 	}
 	return runErr
-}
-
-// serveMetrics serves the metrics on ln until the run ends; a failure to
-// serve stops the run.
-func serveMetrics(ln net.Listener, h http.Handler) actor {
-	return func(done context.Context) error {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", h)
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		defer context.AfterFunc(done, func() { srv.Close() })()
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("metrics: %w", err)
-		}
-		return nil
-	}
 }
 
 // reloadOnHUP reopens the output files and reloads on SIGHUP: everything new is loaded first and put
