@@ -51,6 +51,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	userName := fs.String("user", "", "drop to `USER` (and its groups) once the capture sockets are open")
 	every := fs.Duration("summary-every", time.Minute, "print a summary line on stderr this often (0: never)")
 	quiet := fs.Bool("q", false, "no summaries on stderr")
+	geoEvery := fs.Duration("geo-refresh", 0, "fetch the cloud range files again and reload them this often (e.g. 24h; 0: never); failures keep the old data")
 	var rf runFlags
 	rf.register(fs, true)
 	fs.Usage = func() {
@@ -111,7 +112,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("metrics: %w", err)
 		}
-		col := metrics.New(metrics.Sources{Summary: eng.Snapshot, Rings: ringStats, Reloads: &reloads, Outputs: r.outputStats})
+		col := metrics.New(metrics.Sources{Summary: eng.Snapshot, Rings: ringStats, Reloads: &reloads, Outputs: r.outputStats, PlacementTime: r.placement})
 		actors = append(actors, serveMetrics(ln, col.Handler()))
 	}
 	if *userName != "" {
@@ -124,6 +125,9 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer signal.Stop(hup)
 	actors = append(actors, reloadOnHUP(hup, &rf, r, eng, &reloads, logf))
 	actors = append(actors, r.durableActors()...)
+	if *geoEvery > 0 {
+		actors = append(actors, geoRefresh(*geoEvery, &rf, r, logf))
+	}
 	if *every > 0 && !*quiet {
 		actors = append(actors, summaryEvery(*every, eng, ringStats, logf))
 	}
@@ -185,6 +189,7 @@ func reloadOnHUP(hup <-chan os.Signal, rf *runFlags, r *runSetup, eng *pipeline.
 				eng.SetPolicy(pol)
 			}
 			reloads.Success(time.Now())
+			r.notePlacement(rf.geo.options())
 			logf("reloaded: policy %s; placement: %s", orDefault(rf.policy), strings.Join(r.db.Sources(), ", "))
 		}
 	}

@@ -96,7 +96,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return configErr(fmt.Errorf("metrics: %w", err))
 		}
-		col := metrics.New(metrics.Sources{Summary: eng.Snapshot})
+		col := metrics.New(metrics.Sources{Summary: eng.Snapshot, PlacementTime: r.placement})
 		actors = append(actors, serveMetrics(ln, col.Handler()))
 	}
 	var sum pipeline.Summary

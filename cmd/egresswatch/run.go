@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -80,6 +81,8 @@ type runSetup struct {
 	durable *durableFlags   // durable.go
 	files   []*outfile.File // live output files
 
+	placedAt atomic.Int64 // unix time the placement data in force was made (georefresh.go)
+
 	closers []func() error // outputs, closed by close
 }
 
@@ -100,6 +103,7 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 	// Parsing the placement files leaves garbage several times the size
 	// of the tables kept: give it back before the run starts.
 	debug.FreeOSMemory()
+	r.notePlacement(rf.geo.options())
 	db := r.db
 	r.cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	r.cfg.Workers = workers
