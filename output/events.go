@@ -30,6 +30,11 @@ type Writer struct {
 	n     uint64
 	err   error
 	close func() error
+
+	// PlacementTime, when set, is when the placement data in force was
+	// made; alerts carry its age at the alert's time as
+	// egresswatch.evidence.placement_data_age_sec.
+	PlacementTime func() time.Time
 }
 
 // NewWriter returns a Writer on w. Call Flush at the end.

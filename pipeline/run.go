@@ -42,6 +42,9 @@ type Config struct {
 	Policy *rules.Policy
 	Alerts io.Writer
 	Report *report.Builder
+	// PlacementTime, when set, is when the placement data in force was
+	// made (output.Writer.PlacementTime).
+	PlacementTime func() time.Time
 
 	// Workers is the number of flow-sharded workers (default: the number
 	// of CPUs). Packets are sharded by a symmetric hash of the host pair,
@@ -163,6 +166,7 @@ func New(cfg Config) *Engine {
 	if cfg.Policy != nil {
 		if cfg.Alerts != nil {
 			e.alerts = output.NewWriter(cfg.Alerts)
+			e.alerts.PlacementTime = cfg.PlacementTime
 		}
 		e.merger.judge = rules.NewJudge(cfg.Policy, size.suppressKeys)
 		e.merger.alerts = e.alerts

@@ -104,6 +104,7 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 	// of the tables kept: give it back before the run starts.
 	debug.FreeOSMemory()
 	r.notePlacement(rf.geo.options())
+	r.cfg.PlacementTime = r.placement
 	db := r.db
 	r.cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	r.cfg.Workers = workers
