@@ -44,6 +44,10 @@ type Sources struct {
 	Summary func() pipeline.Summary
 	Rings   func() []Ring
 	Reloads *Reloads
+	Outputs func() []Output // output files (outputs.go)
+	// PlacementTime is when the placement data in force was made (zero:
+	// unknown); its age is exported.
+	PlacementTime func() time.Time
 }
 
 // Collector turns Sources into Prometheus metrics at every scrape. The
@@ -59,6 +63,7 @@ type Collector struct {
 
 	kPackets, kDrops, kFreezes *prometheus.Desc
 	reloads, lastReload        *prometheus.Desc
+	out                        outputDescs
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -75,6 +80,7 @@ func New(src Sources) *Collector {
 		kFreezes:   desc("kernel_queue_freezes_total", "Times a capture ring had no free block.", "interface", "ring"),
 		reloads:    desc("reloads_total", "Configuration loads (policy, GeoIP, cloud ranges), by result.", "result"),
 		lastReload: desc("last_reload_success_timestamp_seconds", "When the configuration in force was loaded."),
+		out:        newOutputDescs(),
 	}
 	byName := map[string]*prometheus.Desc{}
 	for _, ct := range pipeline.Counters() {
@@ -95,6 +101,7 @@ func New(src Sources) *Collector {
 		c.descs = append(c.descs, d)
 	}
 	c.all = append(c.all, c.kPackets, c.kDrops, c.kFreezes, c.reloads, c.lastReload)
+	c.all = append(c.all, c.out.all()...)
 	c.reg = prometheus.NewRegistry()
 	c.reg.MustRegister(c, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return c
@@ -156,6 +163,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(c.lastReload, float64(t))
 		}
 	}
+	c.out.collect(&c.src, ch)
 }
 
 // Line is the periodic one-line summary for stderr: totals since the start,

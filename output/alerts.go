@@ -1,6 +1,8 @@
 package output
 
 import (
+	"time"
+
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/rules"
 	"github.com/egresswatch/egresswatch/track"
@@ -91,6 +93,11 @@ func (w *Writer) Alert(a *rules.Alert, f *track.FlowMeta, evidence string) {
 	b.time("last_seen", in.Time)
 	b.uint("suppressed_count", 0) // the first alert of its window; repeats go to the window's summary
 	b.strOpt("pcap", evidence)
+	if w.PlacementTime != nil {
+		if t := w.PlacementTime(); !t.IsZero() {
+			b.int("placement_data_age_sec", int64(in.Time.Sub(t)/time.Second))
+		}
+	}
 	b.close()
 	b.close()
 	w.emit()

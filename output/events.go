@@ -37,6 +37,10 @@ type Writer struct {
 	// alert read alone says its placement is weaker than it looks. Empty
 	// when the run had both GeoIP and cloud ranges.
 	PlacementData string
+	// PlacementTime, when set, is when the placement data in force was
+	// made; alerts carry its age at the alert's time as
+	// egresswatch.evidence.placement_data_age_sec.
+	PlacementTime func() time.Time
 }
 
 // NewWriter returns a Writer on w. Call Flush at the end.

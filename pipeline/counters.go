@@ -67,7 +67,7 @@ var lineHeads = [numLines]string{
 var counters = []Counter{
 	{Metric: "flows_total", Help: "Flows created.",
 		Line: LineFlows, Text: "flows %d", u64: func(s *Summary) *uint64 { return &s.Flows.Flows }},
-	{Metric: "names_total", Help: "Flows named, by name source (sni, quic, http, dns).", Label: "source",
+	{Metric: "names_total", Help: "Flows named, counted when named, by the name source that named them first (sni, quic, http, dns).", Label: "source",
 		Line: LineFlows, Text: " (named %[1]d: %[2]s)", keyed: func(s *Summary) map[string]uint64 { return s.NamedBy }, keys: nameSources()},
 	{Metric: "flow_evictions_total", Help: "Flows ended early because a flow table was full.",
 		Line: LineFlows, Text: "; evicted %d", u64: func(s *Summary) *uint64 { return &s.Flows.Evicted }},

@@ -29,7 +29,11 @@ type merger struct {
 	flows   map[uint64]*flowState // by track.FlowMeta.ID, from start to end
 	free    []*flowState
 
-	namedBy [flow.NumNameSources]uint64 // flows named, by source, when they ended
+	// namedBy counts flows when they are named, by the source that named
+	// them first, so the figure is current while a long run goes on and
+	// never goes down (a Prometheus counter): a flow renamed later (DNS,
+	// then SNI) is not counted again nor moved.
+	namedBy [flow.NumNameSources]uint64
 	in      rules.Input                 // the judge's input, reused
 }
 
@@ -41,6 +45,7 @@ type flowState struct {
 	judging rules.FlowJudging
 	device  *flow.Identity // the initiator's, nil when unknown
 	known   bool           // device was looked up
+	counted bool // in namedBy
 }
 
 // handle takes one message: name the flow (passive DNS, real ECH, DoH),
@@ -85,7 +90,8 @@ func (m *merger) handle(msg *message) {
 
 	// Judge.
 	named := m.namer.Name(&fs.naming, meta)
-	if msg.step == stepEnd && named {
+	if named && !fs.counted {
+		fs.counted = true
 		m.namedBy[meta.NameSource]++
 	}
 	if m.judge != nil {

@@ -51,6 +51,9 @@ type Config struct {
 	// what DHCP, NBNS, LLMNR and mDNS tell; nil: none. SetInventory
 	// replaces it while the engine runs.
 	Inventory *track.Inventory
+	// PlacementTime, when set, is when the placement data in force was
+	// made (output.Writer.PlacementTime).
+	PlacementTime func() time.Time
 
 	// Workers is the number of flow-sharded workers (default: the number
 	// of CPUs). Packets are sharded by a symmetric hash of the host pair,
@@ -187,6 +190,7 @@ func New(cfg Config) *Engine {
 		if cfg.Alerts != nil {
 			e.alerts = output.NewWriter(cfg.Alerts)
 			e.alerts.PlacementData = cfg.PlacementData
+			e.alerts.PlacementTime = cfg.PlacementTime
 		}
 		e.merger.judge = rules.NewJudge(cfg.Policy, size.suppressKeys)
 		e.merger.alerts = e.alerts

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -69,7 +70,8 @@ type Alert struct {
 
 // Builder accumulates flows and alerts.
 type Builder struct {
-	Files []string // the inputs, for the scope line
+	Files   []string   // the inputs, for the scope line
+	mu      sync.Mutex // AddFlow and AddAlert against Save and Snapshot (state.go)
 
 	// Approved maps a device group to the ISO 3166-1 alpha-2 codes its
 	// traffic may go to (the countries of its rules' allow sets). A group
@@ -220,6 +222,8 @@ func span(first, last *time.Time, f, l time.Time) {
 
 // AddFlow counts a flow in every group it belongs to.
 func (b *Builder) AddFlow(f FlowSummary) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.flows++
 	b.devs[f.Device] = struct{}{}
 	span(&b.first, &b.last, f.First, f.Last)
@@ -252,6 +256,8 @@ func (b *Builder) AddFlow(f FlowSummary) {
 
 // AddAlert counts an alert against its group × service × country rows.
 func (b *Builder) AddAlert(a Alert) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	n := max(a.Count, 1)
 	b.nAlerts += n
 	groups := a.Groups

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -52,6 +51,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	userName := fs.String("user", "", "drop to `USER` (and its groups) once the capture sockets are open")
 	every := fs.Duration("summary-every", time.Minute, "print a summary line on stderr this often (0: never)")
 	quiet := fs.Bool("q", false, "no summaries on stderr")
+	geoEvery := fs.Duration("geo-refresh", 0, "fetch the cloud range files again and reload them this often (e.g. 24h; 0: never); failures keep the old data")
 	var rf runFlags
 	rf.register(fs, true)
 	fs.Usage = func() {
@@ -84,6 +84,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// first: data, outputs, capture sockets, the metrics listener. Then
 	// the privilege goes.
 	var reloads metrics.Reloads
+	rf.durable.logf = logf
 	r, err := newRun(&rf, ifaces, *workers, stdout)
 	if err != nil {
 		return err
@@ -121,7 +122,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("metrics: %w", err)
 		}
-		col := metrics.New(metrics.Sources{Summary: eng.Snapshot, Rings: ringStats, Reloads: &reloads})
+		col := metrics.New(metrics.Sources{Summary: eng.Snapshot, Rings: ringStats, Reloads: &reloads, Outputs: r.outputStats, PlacementTime: r.placement})
 		actors = append(actors, serveMetrics(ln, col.Handler()))
 	}
 	if *userName != "" {
@@ -133,6 +134,10 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	actors = append(actors, reloadOnHUP(hup, &rf, r, eng, &reloads, logf))
+	actors = append(actors, r.durableActors()...)
+	if *geoEvery > 0 {
+		actors = append(actors, geoRefresh(*geoEvery, &rf, r, logf))
+	}
 	if *every > 0 && !*quiet {
 		actors = append(actors, summaryEvery(*every, eng, ringStats, logf))
 	}
@@ -152,8 +157,10 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := r.writeReport(); err != nil {
 		return err
 	}
+	r.close() // the output files drain their queues
 	if !*quiet {
 		printSummary(stderr, sum, 0, 0, time.Since(start))
+		r.printOutputs(stderr)
 		for _, rg := range ringStats() {
 			fmt.Fprintf(stderr, "  ring %s/%d: kernel packets %d, drops %d, queue freezes %d\n", rg.Interface, rg.Ring, rg.Packets, rg.Drops, rg.Freezes)
 		}
@@ -163,22 +170,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return runErr
 }
 
-// serveMetrics serves the metrics on ln until the run ends; a failure to
-// serve stops the run.
-func serveMetrics(ln net.Listener, h http.Handler) actor {
-	return func(done context.Context) error {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", h)
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		defer context.AfterFunc(done, func() { srv.Close() })()
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("metrics: %w", err)
-		}
-		return nil
-	}
-}
-
-// reloadOnHUP reloads on SIGHUP: everything new is loaded first and put
+// reloadOnHUP reopens the output files and reloads on SIGHUP: everything new is loaded first and put
 // in force only if all of it loaded. GeoIP and cloud ranges swap inside
 // db.Reload, which keeps the old data on error.
 func reloadOnHUP(hup <-chan os.Signal, rf *runFlags, r *runSetup, eng *pipeline.Engine, reloads *metrics.Reloads, logf func(string, ...any)) actor {
@@ -189,6 +181,7 @@ func reloadOnHUP(hup <-chan os.Signal, rf *runFlags, r *runSetup, eng *pipeline.
 				return nil
 			case <-hup:
 			}
+			r.reopen() // logrotate renamed them: go on in new files
 			var pol *rules.Policy
 			var err error
 			if r.cfg.Policy != nil {
@@ -213,6 +206,7 @@ func reloadOnHUP(hup <-chan os.Signal, rf *runFlags, r *runSetup, eng *pipeline.
 				eng.SetInventory(inv)
 			}
 			reloads.Success(time.Now())
+			r.notePlacement(rf.geo.options())
 			logf("reloaded: policy %s; placement: %s", orDefault(rf.policy), strings.Join(r.db.Sources(), ", "))
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/egresswatch/egresswatch/capture"
+	"github.com/egresswatch/egresswatch/metrics"
 	"github.com/egresswatch/egresswatch/pipeline"
 	"github.com/egresswatch/egresswatch/report"
 )
@@ -30,6 +32,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	quiet := fs.Bool("q", false, "no summary on stderr")
 	workers := fs.Int("workers", runtime.NumCPU(), "flow-sharded `N` workers (output is the same for any N)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on `ADDR` (e.g. 127.0.0.1:9477) at /metrics while the replay runs")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the run to `FILE` (go tool pprof)")
 	var rf runFlags
 	rf.register(fs, false)
@@ -73,6 +76,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return configErr(err)
 	}
 	defer src.Close()
+	rf.durable.logf = func(format string, a ...any) { fmt.Fprintf(stderr, "egresswatch replay: "+format+"\n", a...) }
 	r, err := newRun(&rf, src.Paths(), *workers, stdout)
 	if err != nil {
 		return err
@@ -91,12 +95,22 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer f.Close()
 		defer pprof.StopCPUProfile()
 	}
-	var sum pipeline.Summary
+	eng := pipeline.New(r.cfg)
 	start := time.Now()
+	actors := []actor{progressBar(*progress, stderr, src, start)}
+	if *metricsAddr != "" {
+		ln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return configErr(fmt.Errorf("metrics: %w", err))
+		}
+		col := metrics.New(metrics.Sources{Summary: eng.Snapshot, PlacementTime: r.placement})
+		actors = append(actors, serveMetrics(ln, col.Handler()))
+	}
+	var sum pipeline.Summary
 	runErr := runGroup(ctx, func(ctx context.Context) (err error) {
-		sum, err = pipeline.Run(ctx, src, r.cfg)
+		sum, err = eng.Run(ctx, src)
 		return err
-	}, nil, progressBar(*progress, stderr, src, start))
+	}, nil, actors...)
 	if *memProfile != "" {
 		if f, perr := os.Create(*memProfile); perr == nil {
 			runtime.GC()

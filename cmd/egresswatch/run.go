@@ -9,11 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/egresswatch/egresswatch/evidence"
 	"github.com/egresswatch/egresswatch/geo"
+	"github.com/egresswatch/egresswatch/outfile"
 	"github.com/egresswatch/egresswatch/pipeline"
 	"github.com/egresswatch/egresswatch/report"
 )
@@ -75,8 +78,15 @@ type runSetup struct {
 	db  *geo.DB
 
 	rep       *report.Builder // nil: no report
-	repFile   *os.File
+	repFile   *os.File        // opened at the start; see openReport
 	repFormat string
+	repPath   string
+	statePath string // the report's checkpoint; "": none
+
+	durable *durableFlags   // durable.go
+	files   []*outfile.File // live output files
+
+	placedAt atomic.Int64 // unix time the placement data in force was made (georefresh.go)
 
 	closers []func() error // outputs, closed by close
 
@@ -87,7 +97,7 @@ type runSetup struct {
 // interfaces) in the report. Every output file is created here, before a
 // live run drops its privileges. The errors are configuration errors.
 func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *runSetup, err error) {
-	r := &runSetup{}
+	r := &runSetup{durable: &rf.durable}
 	defer func() {
 		if err != nil {
 			r.close()
@@ -104,6 +114,8 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 	if rf.requirePlacement && r.placementWarning != "" {
 		return nil, fmt.Errorf("--require-placement: %s", r.placementWarning)
 	}
+	r.notePlacement(rf.geo.options())
+	r.cfg.PlacementTime = r.placement
 	db := r.db
 	r.cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	r.cfg.Workers = workers
@@ -116,7 +128,7 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 			return nil, err
 		}
 		if rf.alerts != "" {
-			if r.cfg.Alerts, err = r.output(rf.alerts, stdout); err != nil {
+			if r.cfg.Alerts, err = r.output("alerts", rf.alerts, stdout); err != nil {
 				return nil, err
 			}
 		}
@@ -128,11 +140,9 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 		if r.cfg.Policy == nil {
 			return nil, errors.New("--report needs a policy (drop --no-policy)")
 		}
-		if r.repFile, err = os.Create(rf.report); err != nil {
-			return nil, fmt.Errorf("create report %s: %w", rf.report, withoutPath(err))
+		if err = r.openReport(rf.report, inputs); err != nil {
+			return nil, err
 		}
-		r.rep = report.New()
-		r.rep.Files = inputs
 		reportPolicy(r.rep, r.cfg.Policy)
 		r.rep.Placement = r.db.Sources()
 		r.rep.PlacementWarning = r.placementWarning
@@ -141,7 +151,7 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 		r.cfg.Report = r.rep
 	}
 	if rf.events != "" {
-		if r.cfg.Events, err = r.output(rf.events, stdout); err != nil {
+		if r.cfg.Events, err = r.output("events", rf.events, stdout); err != nil {
 			return nil, err
 		}
 	}
@@ -159,17 +169,12 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 	return r, nil
 }
 
-// output opens an output file, or stdout for "-".
-func (r *runSetup) output(path string, stdout io.Writer) (io.Writer, error) {
+// output opens an output file (see openFile), or stdout for "-".
+func (r *runSetup) output(name, path string, stdout io.Writer) (io.Writer, error) {
 	if path == "-" {
 		return stdout, nil
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, withoutPath(err))
-	}
-	r.closers = append(r.closers, f.Close)
-	return f, nil
+	return r.openFile(name, path)
 }
 
 // withoutPath drops the operation and path of an *fs.PathError, for a
@@ -182,28 +187,16 @@ func withoutPath(err error) error {
 	return err
 }
 
-// writeReport writes the residency report, if any, at the end of the run.
-func (r *runSetup) writeReport() error {
-	if r.rep == nil {
-		return nil
-	}
-	if err := r.rep.Write(r.repFile, r.repFormat); err != nil {
-		return fmt.Errorf("report %s: %w", r.repFile.Name(), err)
-	}
-	f := r.repFile
-	r.repFile = nil
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("report %s: %w", f.Name(), err)
-	}
-	return nil
-}
-
 // close closes the output files (the pipeline has flushed them) and the
 // report's file if writeReport did not.
 func (r *runSetup) close() {
+	// At the same time: each may wait for a failing disk (outfile).
+	var wg sync.WaitGroup
 	for _, c := range r.closers {
-		c() // flushed by the pipeline already
+		wg.Go(func() { c() }) // flushed by the pipeline already
 	}
+	wg.Wait()
+	r.closers = nil
 	if r.repFile != nil {
 		r.repFile.Close()
 	}

@@ -20,6 +20,7 @@ type runFlags struct {
 	geo                            geoFlags
 	evidence                       string
 	evidenceMax                    byteSize
+	durable                        durableFlags // durable.go
 }
 
 // register adds the flags to fs; live notes what SIGHUP reloads.
@@ -28,7 +29,7 @@ func (r *runFlags) register(fs *flag.FlagSet, live bool) {
 	reportHelp := "write the residency report to `FILE` (.md, .csv or .json)"
 	if live {
 		policyHelp = "policy `FILE` (default: the built-in UK-government example); reloaded on SIGHUP"
-		reportHelp = "write the residency report to `FILE` (.md, .csv or .json) at exit"
+		reportHelp = "write the residency report to `FILE` (.md, .csv or .json) at exit (and every --report-every)"
 	}
 	fs.StringVar(&r.events, "events", "", "write every observation as ECS JSON lines to `FILE` (- for stdout)")
 	fs.StringVar(&r.alerts, "alerts", "-", "write alerts as ECS JSON lines to `FILE` (- for stdout)")
@@ -48,6 +49,7 @@ func (r *runFlags) register(fs *flag.FlagSet, live bool) {
 	fs.Var(&r.evidenceMax, "evidence-max", "stop writing evidence captures after `SIZE` of packets (e.g. 256MiB)")
 	fs.BoolVar(&r.requirePlacement, "require-placement", false, "fail (exit 2) unless a GeoIP country database and cloud ranges are loaded")
 	r.geo.register(fs)
+	r.durable.register(fs, live)
 }
 
 // loadPolicy reads the policy file (or the built-in one) with the
