@@ -34,7 +34,7 @@ type merger struct {
 	// never goes down (a Prometheus counter): a flow renamed later (DNS,
 	// then SNI) is not counted again nor moved.
 	namedBy [flow.NumNameSources]uint64
-	in      rules.Input                 // the judge's input, reused
+	in      rules.Input // the judge's input, reused
 }
 
 // flowState is what the merger keeps with each flow while it lives.
@@ -45,7 +45,7 @@ type flowState struct {
 	judging rules.FlowJudging
 	device  *flow.Identity // the initiator's, nil when unknown
 	known   bool           // device was looked up
-	counted bool // in namedBy
+	counted bool           // in namedBy
 }
 
 // handle takes one message: name the flow (passive DNS, real ECH, DoH),

@@ -70,8 +70,8 @@ type Alert struct {
 
 // Builder accumulates flows and alerts.
 type Builder struct {
-	Files   []string   // the inputs, for the scope line
-	mu      sync.Mutex // AddFlow and AddAlert against Save and Snapshot (state.go)
+	Files []string   // the inputs, for the scope line
+	mu    sync.Mutex // AddFlow and AddAlert against Save and Snapshot (state.go)
 
 	// Approved maps a device group to the ISO 3166-1 alpha-2 codes its
 	// traffic may go to (the countries of its rules' allow sets). A group
