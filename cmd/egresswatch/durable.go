@@ -153,8 +153,9 @@ func (r *runSetup) openReport(path string, inputs []string) error {
 			rep, lerr := report.Load(sf)
 			sf.Close()
 			if lerr != nil {
-				// Written by rename, so only a foreign file gets here: keep it
-				// for a look and start afresh.
+				// Written by rename, so only a foreign file or the checkpoint
+				// of another egresswatch version (report.ErrStateVersion)
+				// gets here: keep it for a look and start afresh.
 				bad := r.statePath + ".bad"
 				os.Rename(r.statePath, bad)
 				r.durable.logf("%s: %v; moved to %s, the report starts afresh", r.statePath, lerr, bad)

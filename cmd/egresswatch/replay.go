@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,7 +120,14 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	if r.rep != nil {
-		r.rep.Inputs, r.rep.Skipped, r.rep.FileErrs = fs.Args(), len(skipped), fileErrs
+		// Added to what a continued report (--state) read before.
+		for _, in := range fs.Args() {
+			if !slices.Contains(r.rep.Inputs, in) {
+				r.rep.Inputs = append(r.rep.Inputs, in)
+			}
+		}
+		r.rep.Skipped += len(skipped)
+		r.rep.FileErrs += fileErrs
 	}
 	if err := r.writeReport(); err != nil {
 		return err
