@@ -34,7 +34,7 @@ const maxQUICWaits = 8
 func (in *Inspector) quicDatagram(st *Stream, p *Packet) {
 	q := &st.quic
 	b := p.Payload
-	if q.gversion != 0 || q.conn == nil && len(q.dcid) == 0 && !q.done && gquic.IsVersion(gquicVersion(b)) {
+	if q.gversion != 0 || q.conn == nil && len(q.dcid) == 0 && !q.done && plainCHLOVersion(gquicVersion(b)) {
 		in.gquicDatagram(q, p)
 		return
 	}
@@ -68,8 +68,44 @@ func (in *Inspector) quicDatagram(st *Stream, p *Packet) {
 	}
 	q.dcid = append(q.dcid[:0], res.DCID...)
 	q.done = true
-	in.hello(p, res.Hello, AppQUIC, res.Version)
+	if res.Version == quic.VersionQ050 {
+		in.cryptoMessage(p, res.Hello, res.Version)
+	} else {
+		in.hello(p, res.Hello, AppQUIC, res.Version)
+	}
 	q.conn = nil // its buffers go; the DCID is enough to spot a new attempt
+}
+
+// plainCHLOVersion reports whether v is a Google QUIC version whose CHLO
+// travels unencrypted (Q024..Q046), read by package gquic. Q050 encrypts
+// its Initials like IETF QUIC and goes through quic.Conn.
+func plainCHLOVersion(v uint32) bool {
+	return gquic.IsVersion(v) && !quic.KnownVersion(v)
+}
+
+// cryptoMessage reports the CHLO that a Q050 connection's CRYPTO stream
+// carried, reassembled by quic.Conn.
+func (in *Inspector) cryptoMessage(p *Packet, msg []byte, version uint32) {
+	var c gquic.CHLO
+	if !gquic.ParseMessage(msg, &c) {
+		in.Stats.TLSMalformed++ // as for a QUIC ClientHello that does not parse
+		return
+	}
+	in.chlo(p, c.SNI, version)
+}
+
+// chlo reports the server name of a Google QUIC CHLO as a QUIC hello of
+// the gQUIC version.
+func (in *Inspector) chlo(p *Packet, sni []byte, version uint32) {
+	k := len(in.obs)
+	for k >= len(in.hellos) {
+		in.hellos = append(in.hellos, tlshello.ClientHello{})
+	}
+	h := &in.hellos[k]
+	h.SetServerName(sni)
+	in.Stats.QUICHellos++
+	in.Stats.GQUICHellos++
+	in.obs = append(in.obs, Observation{App: AppQUIC, Packet: p, Hello: h, QUICVersion: version})
 }
 
 // gquicVersion returns the version a Google QUIC client packet names, or 0:
@@ -108,15 +144,7 @@ func (in *Inspector) gquicDatagram(q *quicState, p *Packet) {
 	if len(q.dcid) > 0 && c.CID == q.gcid {
 		return // the CHLO again (after a REJ) or a retransmission
 	}
-	k := len(in.obs)
-	for k >= len(in.hellos) {
-		in.hellos = append(in.hellos, tlshello.ClientHello{})
-	}
-	h := &in.hellos[k]
-	h.SetServerName(c.SNI)
-	in.Stats.QUICHellos++
-	in.Stats.GQUICHellos++
-	in.obs = append(in.obs, Observation{App: AppQUIC, Packet: p, Hello: h, QUICVersion: c.Version})
+	in.chlo(p, c.SNI, c.Version)
 	q.gcid, q.done = c.CID, true
 	q.dcid = binary.LittleEndian.AppendUint64(q.dcid[:0], c.CID)
 }

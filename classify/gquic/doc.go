@@ -12,10 +12,9 @@
 // little-endian (tshark's gquic dissector, field gquic.tag.sni).
 //
 // Q050 and the T05x versions protect their Initial packets with keys
-// derived from the connection ID as IETF QUIC does; T05x carry a TLS
-// ClientHello and are opened by package classify/quic. Q050 (QUIC Crypto in
-// encrypted Initials) is not read here: no capture of it was available to
-// check against.
+// derived from the connection ID as IETF QUIC does, and package
+// classify/quic opens them: T05x carry a TLS ClientHello, Q050 a CHLO in
+// CRYPTO frames, which classify/quic reassembles and ParseMessage reads.
 //
 // Frames before the STREAM frame are walked when their length is fixed
 // (PADDING, PING, STOP_WAITING, WINDOW_UPDATE, BLOCKED, RST_STREAM); when
@@ -23,6 +22,6 @@
 // the CHLO is found by its tag instead and accepted only if its tag table is
 // consistent.
 //
-// Parse never panics, allocates nothing and keeps nothing: CHLO.SNI and
-// CHLO.UAID point into the datagram.
+// Parse and ParseMessage never panic, allocate nothing and keep nothing:
+// CHLO.SNI and CHLO.UAID point into the bytes they were given.
 package gquic

@@ -167,6 +167,19 @@ func Parse(b []byte, known uint32, c *CHLO) (ok bool) {
 	return readCHLO(msg, c)
 }
 
+// ParseMessage reads a QUIC Crypto CHLO message on its own, as Q050 sends
+// it in CRYPTO frames: m starts with the tag "CHLO". It sets c.SNI and
+// c.UAID (pointing into m) and leaves c.Version and c.CID zero. ok is false
+// when m is no CHLO or its tag table is not consistent.
+func ParseMessage(m []byte, c *CHLO) (ok bool) {
+	*c = CHLO{}
+	if !readCHLO(m, c) {
+		*c = CHLO{} // a table that fails late may have set a value
+		return false
+	}
+	return true
+}
+
 // findCHLO walks the frames of a packet to the STREAM frame of stream 1
 // that starts with a CHLO and returns its data. pnLen is the packet number
 // length (STOP_WAITING uses it).

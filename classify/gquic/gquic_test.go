@@ -215,3 +215,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseMessage reads CHLO messages on their own, as Q050's CRYPTO
+// stream carries them.
+func TestParseMessage(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		msg     []byte
+		sni, ua string
+		ok      bool
+	}{
+		{"SNI and UAID", chloMsg("PAD\x00", "\x00\x00\x00", "SNI\x00", "q050.example.org", "UAID", "Chrome/80"), "q050.example.org", "Chrome/80", true},
+		{"no SNI", chloMsg("VER\x00", "Q050"), "", "", true},
+		{"no entries", chloMsg(), "", "", false},
+		{"REJ", append([]byte("REJ\x00"), chloMsg("SNI\x00", "x")[4:]...), "", "", false},
+		{"offsets go back", []byte("CHLO\x02\x00\x00\x00SNI\x00\x02\x00\x00\x00UAID\x01\x00\x00\x00ab"), "", "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var c CHLO
+			ok := ParseMessage(tt.msg, &c)
+			if ok != tt.ok || string(c.SNI) != tt.sni || string(c.UAID) != tt.ua || c.Version != 0 {
+				t.Errorf("ParseMessage = %v, SNI %q, UAID %q, version %#x; want %v, %q, %q, 0", ok, c.SNI, c.UAID, c.Version, tt.ok, tt.sni, tt.ua)
+			}
+		})
+	}
+}

@@ -24,7 +24,8 @@ type Result struct {
 	// client's original DCID of the current attempt. It aliases Conn memory.
 	DCID []byte
 	// Hello is the complete ClientHello handshake message (type 1, 3-byte length, body)
-	// once Complete; nil before. It aliases Conn memory.
+	// once Complete; nil before. For VersionQ050 it is the QUIC Crypto CHLO message
+	// instead ("CHLO", entry count, tag table, values). It aliases Conn memory.
 	Hello []byte
 	// Complete reports that the ClientHello is whole; further Feeds change nothing.
 	Complete bool
@@ -261,7 +262,7 @@ func (c *Conn) openInitial(h longHeader, pkt []byte) error {
 		if k.version == h.version {
 			if payload, pn, ok := c.open(k, c.nextPN, h.pnOffset, pkt); ok {
 				c.nextPN = max(c.nextPN, pn+1)
-				return c.addFrames(payload)
+				return c.addPayload(h.vi, payload)
 			}
 		}
 		if k.matches(h.version, h.dcid) {
@@ -284,7 +285,7 @@ func (c *Conn) openInitial(h longHeader, pkt []byte) error {
 		c.resetStream() // a new attempt (Retry, or a new connection on the 5-tuple)
 	}
 	c.latched, c.cur, c.nextPN = true, i, pn+1
-	return c.addFrames(payload)
+	return c.addPayload(h.vi, payload)
 }
 
 // slotFor picks the cache slot for (version, dcid): the slot that already holds it, else

@@ -10,7 +10,14 @@
 // Supported versions: QUIC v1 (RFC 9000), QUIC v2 (RFC 9369: its own salt, "quicv2" labels
 // and packet type bits), IETF drafts 23 to 34, Facebook mvfst 0xfaceb002/0xfaceb00e
 // (draft-27 keys) and Google T050/T051 (TLS over IETF-style long headers, their own salts).
-// Google QUIC with QUIC Crypto (Q0xx) carries no TLS ClientHello and is not handled here.
+//
+// Google Q050 protects its Initials the same way (its own salt, the draft labels,
+// AEAD_AES_128_GCM, header protection), but its frames are Google QUIC's (CRYPTO is type
+// 0x08 there) and its CRYPTO stream carries a QUIC Crypto handshake message, a CHLO,
+// instead of a TLS ClientHello. For Q050 Feed reassembles that message and Result.Hello
+// holds it once whole; reading its tags (SNI) is left to the caller (package
+// classify/gquic). The older Google QUIC versions (Q024..Q046) send their CHLO without
+// encryption and are not handled here.
 //
 // Usage: keep one Conn per client-to-server UDP flow and feed it the flow's datagrams until
 // Result.Complete:

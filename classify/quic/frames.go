@@ -11,6 +11,15 @@ const (
 	frameConnCloseApp = 0x1d // not allowed in Initial, but harmless and parseable
 )
 
+// addPayload walks the plaintext frames of one Initial packet in the frame encoding of its
+// version.
+func (c *Conn) addPayload(vi versionInfo, p []byte) error {
+	if vi.quicCrypto {
+		return c.addGoogleFrames(p)
+	}
+	return c.addFrames(p)
+}
+
 // addFrames walks the plaintext frames of one Initial packet and adds CRYPTO data to the
 // stream. Data of frames before a malformed or unknown frame is kept: the packet has
 // authenticated, so it is the client's own data.
@@ -31,17 +40,7 @@ func (c *Conn) addFrames(p []byte) error {
 		case frameAck, frameAckECN:
 			p, err = skipAck(p, typ == frameAckECN)
 		case frameCrypto:
-			var off, length uint64
-			if off, n = readVarint(p); n == 0 {
-				return ErrMalformed
-			}
-			p = p[n:]
-			if length, n = readVarint(p); n == 0 || length > uint64(len(p)-n) {
-				return ErrMalformed
-			}
-			data := p[n : n+int(length)]
-			p = p[n+int(length):]
-			err = c.addCrypto(off, data)
+			p, err = c.readCrypto(p)
 		case frameConnClose, frameConnCloseApp:
 			p, err = skipConnClose(p, typ == frameConnClose)
 		default:
@@ -52,6 +51,23 @@ func (c *Conn) addFrames(p []byte) error {
 		return err
 	}
 	return c.checkHello()
+}
+
+// readCrypto reads the body of a CRYPTO frame (RFC 9000 Section 19.6: offset and length as
+// variable-length integers, then the data), adds the data to the stream and returns the
+// bytes after the frame.
+func (c *Conn) readCrypto(p []byte) ([]byte, error) {
+	off, n := readVarint(p)
+	if n == 0 {
+		return p, ErrMalformed
+	}
+	p = p[n:]
+	length, n := readVarint(p)
+	if n == 0 || length > uint64(len(p)-n) {
+		return p, ErrMalformed
+	}
+	data := p[n : n+int(length)]
+	return p[n+int(length):], c.addCrypto(off, data)
 }
 
 // skipVarints skips n variable-length integers.

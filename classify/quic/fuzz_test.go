@@ -2,9 +2,12 @@ package quic
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/egresswatch/egresswatch/internal/initialseal"
 )
 
 // checkResult asserts the invariants every Result must keep.
@@ -20,6 +23,16 @@ func checkResult(t *testing.T, res Result) {
 		return
 	}
 	h := res.Hello
+	if res.Version == VersionQ050 {
+		if len(h) < 8 || string(h[:4]) != "CHLO" {
+			t.Fatalf("Complete with a bad CHLO header % x", h[:min(len(h), 8)])
+		}
+		n := int(binary.LittleEndian.Uint16(h[4:6]))
+		if n > 0 && len(h) != 8+8*n+int(binary.LittleEndian.Uint32(h[8*n+4:])) {
+			t.Fatalf("Complete CHLO of %d bytes does not end at its last value", len(h))
+		}
+		return
+	}
 	if len(h) < 4 || h[0] != 1 || len(h) != 4+(int(h[1])<<16|int(h[2])<<8|int(h[3])) {
 		t.Fatalf("Complete with a bad ClientHello header % x", h[:min(len(h), 4)])
 	}
@@ -57,6 +70,11 @@ func FuzzFeed(f *testing.F) {
 	b := seal(f, initialSpec{version: Version1, keyDCID: dcid, pn: 1, frames: cryptoFrame(500, hello[500:])})
 	f.Add(append(bytes.Clone(a), b...))
 	f.Add(seal(f, initialSpec{version: VersionDraft29, keyDCID: dcid, frames: cryptoFrame(0, hello)}))
+	q050, err := initialseal.Seal(initialseal.Initial{DCID: dcid, PN: 1, Frames: initialseal.CryptoFrame(0, initialseal.CHLO("fuzz.example")), Size: 1250})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(q050)
 	addCaptureSeeds(f)
 	var shared Conn
 	f.Fuzz(func(t *testing.T, d []byte) {
@@ -94,19 +112,23 @@ func FuzzFrames(f *testing.F) {
 		f.Fatal(err)
 	}
 	var c Conn
-	f.Fuzz(func(t *testing.T, in []byte) {
-		if len(in) == 0 || len(in) > 4000 {
-			return
+	f.Fuzz(func(t *testing.T, in []byte) { feedSealedFrames(t, &c, &k, dcid, in) })
+}
+
+// feedSealedFrames seals in, split into two packets at its first byte's value, with k
+// and feeds the packets to c after a Reset.
+func feedSealedFrames(t *testing.T, c *Conn, k *keySet, dcid, in []byte) {
+	if len(in) == 0 || len(in) > 4000 {
+		return
+	}
+	cut := min(int(in[0]), len(in)-1)
+	parts := [][]byte{in[1 : 1+cut], in[1+cut:]}
+	c.Reset()
+	for i, fr := range parts {
+		res, _ := c.Feed(sealWith(k, dcid, uint64(i), fr))
+		checkResult(t, res)
+		if res.Complete {
+			break
 		}
-		cut := min(int(in[0]), len(in)-1)
-		parts := [][]byte{in[1 : 1+cut], in[1+cut:]}
-		c.Reset()
-		for i, fr := range parts {
-			res, _ := c.Feed(sealWith(&k, dcid, uint64(i), fr))
-			checkResult(t, res)
-			if res.Complete {
-				break
-			}
-		}
-	})
+	}
 }

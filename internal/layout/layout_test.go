@@ -41,6 +41,7 @@ var allowed = map[string][]string{
 	"internal/netnstest":     {},
 	"internal/prefetch":      {},
 	"internal/testcache":     {},
+	"internal/initialseal":     {},
 	"e2e":                    {},
 	"bench/gen":              {},
 	"bench/bareloop":         {"classify/quic", "classify/tlshello"},

@@ -8,11 +8,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdh"
-	"crypto/hkdf"
-	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
@@ -25,6 +21,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/miekg/dns"
+
+	"github.com/egresswatch/egresswatch/internal/initialseal"
 )
 
 // Names of the ECH capture.
@@ -242,65 +240,11 @@ func encryptedDNS(h map[string][]byte) ([]byte, error) {
 // carrying hello in one CRYPTO frame, padded to 1200 bytes, protected
 // with the Initial keys of dcid (RFC 9001 section 5).
 func sealInitial(dcid, scid, hello []byte) ([]byte, error) {
-	salt := []byte{0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-		0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a}
-	initial, err := hkdf.Extract(sha256.New, dcid, salt)
-	if err != nil {
-		return nil, err
-	}
-	label := func(secret []byte, l string, n int) []byte {
-		info := binary.BigEndian.AppendUint16(nil, uint16(n))
-		info = append(info, byte(len("tls13 "+l)))
-		info = append(info, "tls13 "+l...)
-		info = append(info, 0)
-		out, err2 := hkdf.Expand(sha256.New, secret, string(info), n)
-		if err2 != nil && err == nil {
-			err = err2
-		}
-		return out
-	}
-	client := label(initial, "client in", 32)
-	key, iv, hp := label(client, "quic key", 16), label(client, "quic iv", 12), label(client, "quic hp", 16)
-	if err != nil {
-		return nil, err
-	}
-	const size, pnLen = 1200, 2
-	hdr := []byte{0xc0 | (pnLen - 1), 0, 0, 0, 1, byte(len(dcid))}
-	hdr = append(hdr, dcid...)
-	hdr = append(hdr, byte(len(scid)))
-	hdr = append(hdr, scid...)
-	hdr = append(hdr, 0) // no token
 	// CRYPTO frame: type 6, offset 0, 2-byte varint length.
 	frame := []byte{0x06, 0x00, 0x40 | byte(len(hello)>>8), byte(len(hello))}
 	frame = append(frame, hello...)
-	payloadLen := size - len(hdr) - 2 - pnLen - 16
-	if len(frame) > payloadLen {
-		return nil, fmt.Errorf("hello of %d bytes does not fit one Initial", len(hello))
-	}
-	frame = append(frame, make([]byte, payloadLen-len(frame))...) // PADDING
-	hdr = binary.BigEndian.AppendUint16(hdr, 0x4000|uint16(pnLen+len(frame)+16))
-	pnOff := len(hdr)
-	hdr = append(hdr, 0, 0) // packet number 0
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	pkt := aead.Seal(hdr, iv, frame, hdr) // nonce = iv XOR packet number 0
-	hpBlock, err := aes.NewCipher(hp)
-	if err != nil {
-		return nil, err
-	}
-	var mask [16]byte
-	hpBlock.Encrypt(mask[:], pkt[pnOff+4:pnOff+20])
-	pkt[0] ^= mask[0] & 0x0f
-	for i := range pnLen {
-		pkt[pnOff+i] ^= mask[1+i]
-	}
-	return pkt, nil
+	return initialseal.Seal(initialseal.Initial{Version: 1, Salt: initialseal.SaltV1(),
+		DCID: dcid, SCID: scid, PNLen: 2, PN: 0, Frames: frame, Size: 1200})
 }
 
 // ---- tunnels ----
