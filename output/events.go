@@ -24,12 +24,15 @@ const (
 
 // Writer writes events as ECS JSON lines.
 type Writer struct {
-	w     *bufio.Writer
-	b     builder
-	enc   Encoder
-	n     uint64
-	err   error
-	close func() error
+	w   *bufio.Writer
+	b   builder
+	enc Encoder
+	obs *Observer // nil: no observer block
+	// policyRev is egresswatch.policy.revision of alerts ("": none).
+	policyRev string
+	n         uint64
+	err       error
+	close     func() error
 }
 
 // NewWriter returns a Writer on w. Call Flush at the end.
@@ -84,6 +87,8 @@ func (w *Writer) Line(line []byte) {
 // for concurrent use; one per worker.
 type Encoder struct {
 	b builder
+	// Observer, when set, is written into every line (observer.*).
+	Observer *Observer
 }
 
 // Observation returns the event line for o (nil for an App without an
@@ -129,6 +134,7 @@ func (e *Encoder) Observation(o *classify.Observation, f *track.FlowMeta, place 
 		b.close()
 	}
 	ours(b, f, place, o)
+	observer(b, e.Observer)
 	return b.end()
 }
 
@@ -141,6 +147,7 @@ func (w *Writer) Flow(f *track.FlowMeta, place *geo.Placement) {
 	network(b, f, "", true)
 	cloud(b, place)
 	ours(b, f, place, nil)
+	observer(b, w.obs)
 	w.emit()
 }
 

@@ -141,6 +141,7 @@ func (m *merger) emit(alerts []rules.Alert, meta *track.FlowMeta) {
 			f = nil
 		}
 		if m.alerts != nil {
+			m.alerts.SetPolicyRevision(m.judge.Policy().Revision)
 			m.alerts.Alert(a, f)
 		}
 		if m.report != nil {

@@ -93,6 +93,9 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 	// Parsing the placement files leaves garbage several times the size
 	// of the tables kept: give it back before the run starts.
 	debug.FreeOSMemory()
+	if r.cfg.Observer, err = newObserver(rf.sensor); err != nil {
+		return nil, err
+	}
 	db := r.db
 	r.cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	r.cfg.Workers = workers

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
+	"os"
 	"runtime/debug"
 
 	"github.com/egresswatch/egresswatch/pipeline"
@@ -12,6 +15,7 @@ import (
 // policy, which placement data, how much memory.
 type runFlags struct {
 	events, alerts, policy, report string
+	sensor                         string
 	noPolicy                       bool
 	memory                         byteSize
 	catalogs                       catalogFlags
@@ -31,6 +35,7 @@ func (r *runFlags) register(fs *flag.FlagSet, live bool) {
 	fs.StringVar(&r.policy, "policy", "", policyHelp)
 	fs.BoolVar(&r.noPolicy, "no-policy", false, "evaluate no policy: events only")
 	fs.StringVar(&r.report, "report", "", reportHelp)
+	fs.StringVar(&r.sensor, "sensor", "", "this sensor's `NAME` in observer.name and the fleet (default: the host name)")
 	r.memory = byteSize(pipeline.DefaultMemory)
 	fs.Var(&r.memory, "memory", "memory `BUDGET` every table is sized from (e.g. 512MiB, 2GiB)")
 	fs.Var(&r.catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
@@ -45,9 +50,25 @@ func (r *runFlags) loadPolicy() (*rules.Policy, error) {
 		return nil, err
 	}
 	if r.policy == "" {
-		return rules.DefaultWith(cats...)
+		p, err := rules.DefaultWith(cats...)
+		if err == nil {
+			p.Revision = "builtin-" + digest(rules.DefaultYAML())
+		}
+		return p, err
 	}
-	return rules.LoadWith(r.policy, cats...)
+	p, err := rules.LoadWith(r.policy, cats...)
+	if err == nil {
+		if data, rerr := os.ReadFile(r.policy); rerr == nil {
+			p.Revision = "file-" + digest(data)
+		}
+	}
+	return p, err
+}
+
+// digest names the version of a policy file in egresswatch.policy.revision.
+func digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:6])
 }
 
 // applyMemory sizes cfg from --memory and holds the Go heap under it: the
