@@ -43,7 +43,10 @@ type Alert struct {
 
 // Builder accumulates flows and alerts.
 type Builder struct {
-	Files   []string // the inputs, for the scope line
+	Files []string // the inputs, for the scope line
+	// OnFlow, when set, is given every flow AddFlow counts (a sensor that
+	// publishes them for a fleet report).
+	OnFlow  func(FlowSummary)
 	rows    map[rowKey]*Row
 	indet   map[indetKey]*Indeterminate
 	first   time.Time
@@ -134,6 +137,9 @@ func span(first, last *time.Time, f, l time.Time) {
 
 // AddFlow counts a flow in every group it belongs to.
 func (b *Builder) AddFlow(f FlowSummary) {
+	if b.OnFlow != nil {
+		b.OnFlow(f)
+	}
 	b.flows++
 	b.devs[f.Device] = struct{}{}
 	span(&b.first, &b.last, f.First, f.Last)

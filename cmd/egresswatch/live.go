@@ -75,7 +75,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// first: data, outputs, capture sockets, the metrics listener. Then
 	// the privilege goes.
 	var reloads metrics.Reloads
-	r, err := newRun(&rf, ifaces, *workers, stdout)
+	r, err := newRun(&rf, ifaces, *workers, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -142,6 +142,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := r.writeReport(); err != nil {
 		return err
 	}
+	pubErr := r.finishPublish(stderr)
 	if !*quiet {
 		printSummary(stderr, sum, 0, 0, time.Since(start))
 		for _, rg := range ringStats() {
@@ -150,7 +151,10 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ok, failed := reloads.Counts()
 		fmt.Fprintf(stderr, "  reloads: %d in force, %d rejected\n", ok-1, failed)
 	}
-	return runErr
+	if runErr != nil {
+		return runErr
+	}
+	return pubErr
 }
 
 // serveMetrics serves the metrics on ln until the run ends; a failure to

@@ -68,7 +68,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return configErr(err)
 	}
 	defer src.Close()
-	r, err := newRun(&rf, src.Paths(), *workers, stdout)
+	r, err := newRun(&rf, src.Paths(), *workers, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -101,6 +101,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := r.writeReport(); err != nil {
 		return err
 	}
+	pubErr := r.finishPublish(stderr)
 	if !*quiet {
 		printSummary(stderr, sum, len(src.Paths())-skipped, fileErrs, time.Since(start))
 		if skipped > 0 {
@@ -114,7 +115,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fileErrs > 0 {
 		return errReported
 	}
-	return nil
+	return pubErr
 }
 
 // progressBar draws a byte-based progress bar on stderr while the replay

@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/egresswatch/egresswatch/fleet"
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/pipeline"
 	"github.com/egresswatch/egresswatch/report"
@@ -74,12 +76,15 @@ type runSetup struct {
 	repFormat string
 
 	closers []func() error // outputs, closed by close
+
+	pub     *fleet.Publisher // nil: not publishing (--publish)
+	pubWait time.Duration
 }
 
 // newRun builds the run from rf. inputs name what is read (files or
 // interfaces) in the report. Every output file is created here, before a
 // live run drops its privileges. The errors are configuration errors.
-func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *runSetup, err error) {
+func newRun(rf *runFlags, inputs []string, workers int, stdout, stderr io.Writer) (_ *runSetup, err error) {
 	r := &runSetup{}
 	defer func() {
 		if err != nil {
@@ -128,6 +133,9 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 		if r.cfg.Events, err = r.output(rf.events, stdout); err != nil {
 			return nil, err
 		}
+	}
+	if err := r.startPublish(rf, stderr); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -20,6 +20,8 @@ type runFlags struct {
 	memory                         byteSize
 	catalogs                       catalogFlags
 	geo                            geoFlags
+	pub                            publishFlags
+	nats                           natsFlags
 }
 
 // register adds the flags to fs; live notes what SIGHUP reloads.
@@ -40,6 +42,8 @@ func (r *runFlags) register(fs *flag.FlagSet, live bool) {
 	fs.Var(&r.memory, "memory", "memory `BUDGET` every table is sized from (e.g. 512MiB, 2GiB)")
 	fs.Var(&r.catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
 	r.geo.register(fs)
+	r.pub.register(fs)
+	r.nats.register(fs, "")
 }
 
 // loadPolicy reads the policy file (or the built-in one) with the

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/egresswatch/egresswatch/fleet"
+	"github.com/egresswatch/egresswatch/report"
+)
+
+// natsFlags say how to reach the broker: for sensors (--publish, --policy
+// nats:), the collector and policy push.
+type natsFlags struct {
+	conn fleet.Conn
+}
+
+func (n *natsFlags) register(fs *flag.FlagSet, urlFlag string) {
+	if urlFlag != "" {
+		fs.StringVar(&n.conn.URL, urlFlag, "", "NATS `URL` (nats://HOST:PORT or tls://HOST:PORT; comma-separated for a cluster)")
+	}
+	fs.StringVar(&n.conn.Creds, "nats-creds", "", "NATS credentials `FILE`: a .creds file (JWT + NKEY) or an .nk NKEY seed")
+	fs.StringVar(&n.conn.User, "nats-user", os.Getenv("NATS_USER"), "NATS user (default $NATS_USER; password in $NATS_PASSWORD)")
+	n.conn.Pass = os.Getenv("NATS_PASSWORD")
+	fs.StringVar(&n.conn.CA, "nats-ca", "", "CA bundle `FILE` to verify the NATS server's TLS certificate")
+	fs.StringVar(&n.conn.Cert, "nats-cert", "", "client certificate `FILE` for NATS mutual TLS")
+	fs.StringVar(&n.conn.Key, "nats-key", "", "client key `FILE` for NATS mutual TLS")
+}
+
+// publishFlags are the sensor's fleet flags (replay and live).
+type publishFlags struct {
+	url       string
+	events    string
+	wait      time.Duration
+	spool     string
+	spoolSize byteSize
+	heartbeat time.Duration
+}
+
+func (p *publishFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.url, "publish", "", "publish alerts and flow summaries to the NATS JetStream at `URL` (nats://HOST:PORT)")
+	fs.StringVar(&p.events, "publish-events", "flows", "what else to publish: none, flows (residency of every flow) or all (every event too)")
+	fs.DurationVar(&p.wait, "publish-wait", time.Minute, "at the end, wait this long for the broker to acknowledge everything")
+	fs.StringVar(&p.spool, "spool", "", "keep unacknowledged messages in `DIR` (sent when the broker is back, or by the next run on DIR)")
+	p.spoolSize = 1 << 30
+	fs.Var(&p.spoolSize, "spool-size", "the spool's cap (default 1GiB): at the cap events are dropped first, then the oldest alerts, each counted")
+	fs.DurationVar(&p.heartbeat, "heartbeat", 10*time.Second, "publish a heartbeat every `D`")
+}
+
+// startPublish connects the run to the fleet when --publish is set: alerts
+// (and, with --publish-events all, events) are teed to the publisher, and
+// the report's flows become residency records.
+func (r *runSetup) startPublish(rf *runFlags, stderr io.Writer) error {
+	pf := &rf.pub
+	if pf.url == "" {
+		return nil
+	}
+	switch pf.events {
+	case "none", "flows", "all":
+	default:
+		return fmt.Errorf("--publish-events %q: use none, flows or all", pf.events)
+	}
+	if rf.noPolicy {
+		return errors.New("--publish needs a policy (drop --no-policy)")
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "egresswatch: "+format+"\n", args...) }
+	c := rf.nats.conn
+	c.URL, c.Name = pf.url, "egresswatch sensor "+r.cfg.Observer.Name
+	nc, err := c.Connect(logf)
+	if err != nil {
+		return err
+	}
+	r.closers = append(r.closers, func() error { nc.Close(); return nil })
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var spool *fleet.Spool
+	if pf.spool != "" {
+		if spool, err = fleet.OpenSpool(pf.spool, int64(pf.spoolSize), logf); err != nil {
+			return err
+		}
+	}
+	if _, err := fleet.EnsureStream(ctx, js); err != nil {
+		if spool == nil {
+			return err
+		}
+		logf("%v: spooling to %s until the broker is reachable", err, pf.spool)
+	}
+	p, err := fleet.NewPublisher(nc, fleet.PublisherOptions{Observer: r.cfg.Observer, Spool: spool, Logf: logf})
+	if err != nil {
+		return err
+	}
+	r.pub, r.pubWait = p, pf.wait
+	go p.Run()
+	r.cfg.Alerts = tee(r.cfg.Alerts, p.Writer(fleet.KindAlert, nil))
+	if pf.events == "all" {
+		r.cfg.Events = tee(r.cfg.Events, p.Writer(fleet.KindEvent, nil))
+	}
+	if pf.events != "none" {
+		if r.rep == nil {
+			r.cfg.Report = report.New() // for its flows only: no file
+		}
+		r.cfg.Report.OnFlow = p.ReportFlow
+	}
+	return nil
+}
+
+// tee writes to w and to the publisher's writer (w may be nil).
+func tee(w, pub io.Writer) io.Writer {
+	if w == nil {
+		return pub
+	}
+	return io.MultiWriter(w, pub)
+}
+
+// finishPublish waits for the broker to acknowledge what the run
+// published (after the pipeline has flushed its outputs).
+func (r *runSetup) finishPublish(stderr io.Writer) error {
+	if r.pub == nil {
+		return nil
+	}
+	err := r.pub.Close(r.pubWait)
+	fmt.Fprintf(stderr, "egresswatch: published %d message(s) to the fleet as %s\n", r.pub.Acked(), r.pub.Sensor())
+	var u *fleet.ErrUndelivered
+	if errors.As(err, &u) {
+		fmt.Fprintf(stderr, "egresswatch: %v\n", err)
+		return errReported
+	}
+	return err
+}

@@ -1,0 +1,375 @@
+package fleet
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/egresswatch/egresswatch/output"
+	"github.com/egresswatch/egresswatch/report"
+)
+
+// PublisherOptions configure a Publisher. Sensor is required.
+type PublisherOptions struct {
+	Observer *output.Observer // Observer.Name is the sensor's subject token
+	Run      string           // this run's id (default NewRunID())
+	// Window is how many messages may await the broker's acknowledgement
+	// at once (default 1024).
+	Window int
+	// Spool, when set, holds the unacknowledged messages on disk; without
+	// one they are held in memory, at most MemoryMax per kind (default
+	// 65536), and a producer waits at the cap.
+	Spool     *Spool
+	MemoryMax int
+	// AckTimeout is how long an acknowledgement may take before the
+	// message is sent again (default 5s).
+	AckTimeout time.Duration
+	Logf       func(format string, args ...any)
+}
+
+// Publisher sends a sensor's alerts and events to the fleet's stream, at
+// least once: each message is queued (in memory or in the spool) until the
+// broker acknowledges it, sent asynchronously within a bounded window,
+// and sent again after a failure; its Nats-Msg-Id lets the server drop
+// the copies. Put is called by one goroutine (the pipeline's merger); Run
+// sends.
+type Publisher struct {
+	opt    PublisherOptions
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	sensor string
+	subj   [numKinds]string
+	q      [2]queue // KindAlert, KindEvent
+	seq    [2]uint64
+	hbSeq  atomic.Uint64
+
+	wake    chan struct{} // something was put
+	closing chan struct{} // no more puts: send what is queued and return
+	abandon chan struct{} // stop now, leave the rest queued
+	done    chan struct{}
+	once    sync.Once
+
+	acked, retries atomic.Uint64
+	connected      atomic.Bool
+}
+
+// NewPublisher returns a Publisher on nc; Run sends.
+func NewPublisher(nc *nats.Conn, opt PublisherOptions) (*Publisher, error) {
+	if opt.Observer == nil || opt.Observer.Name == "" {
+		return nil, errors.New("publish: no sensor name")
+	}
+	if opt.Run == "" {
+		opt.Run = NewRunID()
+	}
+	if opt.Window <= 0 {
+		opt.Window = 1024
+	}
+	if opt.MemoryMax <= 0 {
+		opt.MemoryMax = 65536
+	}
+	if opt.AckTimeout <= 0 {
+		opt.AckTimeout = 5 * time.Second
+	}
+	if opt.Logf == nil {
+		opt.Logf = func(string, ...any) {}
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(opt.Window),
+		jetstream.WithPublishAsyncTimeout(opt.AckTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	p := &Publisher{opt: opt, nc: nc, js: js, sensor: opt.Observer.Name,
+		wake: make(chan struct{}, 1), closing: make(chan struct{}), abandon: make(chan struct{}), done: make(chan struct{})}
+	for k := range numKinds {
+		p.subj[k] = Subject(p.sensor, k)
+	}
+	if opt.Spool != nil {
+		p.q[KindAlert], p.q[KindEvent] = opt.Spool.queue(KindAlert), opt.Spool.queue(KindEvent)
+	} else {
+		p.q[KindAlert], p.q[KindEvent] = newMemQueue(opt.MemoryMax), newMemQueue(opt.MemoryMax)
+	}
+	return p, nil
+}
+
+// Put queues one line (an ECS JSON object, with or without its newline)
+// of kind k (KindAlert or KindEvent). line is copied.
+func (p *Publisher) Put(k Kind, line []byte) error {
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	p.seq[k]++
+	m := Msg{Kind: k, ID: MsgID(p.sensor, p.opt.Run, k, p.seq[k]), Data: bytes.Clone(line)}
+	if err := p.q[k].Put(m); err != nil {
+		return err
+	}
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Run sends queued messages until Close (then until the queues are empty)
+// or abandonment. It returns nil.
+func (p *Publisher) Run() error {
+	defer close(p.done)
+	batch := make([]Msg, 0, p.opt.Window)
+	futs := make([]jetstream.PubAckFuture, 0, p.opt.Window)
+	closing := false
+	backoff := 100 * time.Millisecond
+	for {
+		select {
+		case <-p.abandon:
+			return nil
+		default:
+		}
+		var err error
+		batch, err = p.q[KindAlert].Peek(batch[:0], p.opt.Window)
+		if err != nil {
+			p.opt.Logf("publish: spool: %v", err)
+		}
+		na := len(batch)
+		if batch, err = p.q[KindEvent].Peek(batch, p.opt.Window-na); err != nil {
+			p.opt.Logf("publish: spool: %v", err)
+		}
+		if len(batch) == 0 {
+			if closing {
+				return nil
+			}
+			select {
+			case <-p.wake:
+			case <-p.closing:
+				closing = true
+			case <-p.abandon:
+				return nil
+			}
+			continue
+		}
+		futs = futs[:0]
+		for i := range batch {
+			m := &batch[i]
+			f, err := p.js.PublishMsgAsync(&nats.Msg{Subject: p.subj[m.Kind], Data: m.Data}, jetstream.WithMsgID(m.ID))
+			if err != nil {
+				break
+			}
+			futs = append(futs, f)
+		}
+		// The acknowledged prefix of each kind leaves its queue; the rest
+		// is sent again (the server drops the copies it already has).
+		okA, okE, failed := 0, 0, len(futs) < len(batch)
+		for i, f := range futs {
+			select {
+			case <-f.Ok():
+			case err := <-f.Err():
+				if !failed {
+					p.opt.Logf("publish: %v (sent again)", err)
+				}
+				failed = true
+			case <-p.abandon:
+				return nil
+			}
+			if failed {
+				continue
+			}
+			if i < na {
+				okA++
+			} else {
+				okE++
+			}
+		}
+		if okA > 0 {
+			if err := p.q[KindAlert].Ack(okA); err != nil {
+				p.opt.Logf("publish: spool: %v", err)
+			}
+		}
+		if okE > 0 {
+			if err := p.q[KindEvent].Ack(okE); err != nil {
+				p.opt.Logf("publish: spool: %v", err)
+			}
+		}
+		p.acked.Add(uint64(okA + okE))
+		if failed {
+			p.retries.Add(1)
+			select {
+			case <-time.After(backoff):
+			case <-p.abandon:
+				return nil
+			}
+			backoff = min(2*backoff, 2*time.Second)
+		} else {
+			backoff = 100 * time.Millisecond
+		}
+	}
+}
+
+// Pending returns how many alerts and events await acknowledgement.
+func (p *Publisher) Pending() (alerts, events int) {
+	return p.q[KindAlert].Len(), p.q[KindEvent].Len()
+}
+
+// Acked returns how many messages the broker has acknowledged.
+func (p *Publisher) Acked() uint64 { return p.acked.Load() }
+
+// ErrUndelivered is returned by Close when messages were still
+// unacknowledged at its deadline.
+type ErrUndelivered struct {
+	Alerts, Events int
+	Spool          string // the spool holding them; "" = they are lost
+}
+
+func (e *ErrUndelivered) Error() string {
+	if e.Spool != "" {
+		return fmt.Sprintf("broker did not acknowledge %d alert(s) and %d event(s); they stay in the spool %s and are sent when a sensor starts on it", e.Alerts, e.Events, e.Spool)
+	}
+	return fmt.Sprintf("broker did not acknowledge %d alert(s) and %d event(s); without --spool they are lost", e.Alerts, e.Events)
+}
+
+// Close sends what is queued, waiting at most wait for the broker, and
+// stops Run. Messages still unacknowledged then are reported in an
+// *ErrUndelivered (they stay in the spool, if any).
+func (p *Publisher) Close(wait time.Duration) error {
+	p.once.Do(func() { close(p.closing) })
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-p.done:
+	case <-t.C:
+		close(p.abandon)
+		<-p.done
+	}
+	for _, q := range p.q {
+		if mq, ok := q.(*memQueue); ok {
+			mq.close()
+		}
+	}
+	var err error
+	if p.opt.Spool != nil {
+		err = p.opt.Spool.Close()
+	}
+	a, e := p.Pending()
+	if a+e > 0 {
+		u := &ErrUndelivered{Alerts: a, Events: e}
+		if p.opt.Spool != nil {
+			u.Spool = p.opt.Spool.Dir()
+		}
+		return u
+	}
+	return err
+}
+
+// Writer returns an io.Writer of ECS JSON lines (what an output.Writer
+// writes) that queues each whole line as a message of kind k; keep, when
+// set, chooses the lines to send.
+func (p *Publisher) Writer(k Kind, keep func(line []byte) bool) io.Writer {
+	return &lineWriter{p: p, k: k, keep: keep}
+}
+
+type lineWriter struct {
+	p     *Publisher
+	k     Kind
+	keep  func([]byte) bool
+	carry []byte // a line cut by the writer's buffer
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			w.carry = append(w.carry, b...)
+			break
+		}
+		line := b[:i]
+		if len(w.carry) > 0 {
+			w.carry = append(w.carry, line...)
+			line = w.carry
+		}
+		if w.keep == nil || w.keep(line) {
+			if err := w.p.Put(w.k, line); err != nil {
+				return 0, err
+			}
+		}
+		w.carry = w.carry[:0]
+		b = b[i+1:]
+	}
+	return n, nil
+}
+
+// IsFlowEvent tells a flow's summary event (event.dataset
+// egresswatch.flow) from the other events, for --publish-events flows.
+func IsFlowEvent(line []byte) bool {
+	return bytes.Contains(line[:min(len(line), 160)], []byte(`"dataset":"`+output.DatasetFlow+`"`))
+}
+
+// DatasetResidency is the event.dataset of the residency records a sensor
+// publishes for the fleet report: a flow as the policy saw it (groups,
+// service, country).
+const DatasetResidency = "egresswatch.residency"
+
+// Residency is a residency record on the wire.
+type Residency struct {
+	Timestamp time.Time `json:"@timestamp"`
+	Event     struct {
+		Kind    string    `json:"kind"`
+		Dataset string    `json:"dataset"`
+		Start   time.Time `json:"start"`
+		End     time.Time `json:"end"`
+	} `json:"event"`
+	Source struct {
+		IP string `json:"ip"`
+	} `json:"source"`
+	Destination struct {
+		IP     string `json:"ip"`
+		Domain string `json:"domain,omitempty"`
+	} `json:"destination"`
+	Network struct {
+		Bytes   uint64 `json:"bytes"`
+		Packets uint64 `json:"packets"`
+	} `json:"network"`
+	Egresswatch struct {
+		Group         []string `json:"group,omitempty"`
+		Service       string   `json:"service,omitempty"`
+		Country       string   `json:"country,omitempty"`
+		Indeterminate bool     `json:"indeterminate,omitempty"`
+		Reason        string   `json:"reason,omitempty"`
+	} `json:"egresswatch"`
+	Observer json.RawMessage `json:"observer,omitempty"`
+}
+
+// ReportFlow queues a flow of the residency report as a Residency record
+// (KindEvent); it is report.Builder.OnFlow of a publishing sensor.
+func (p *Publisher) ReportFlow(f report.FlowSummary) {
+	var r Residency
+	r.Timestamp = f.Last
+	r.Event.Kind, r.Event.Dataset, r.Event.Start, r.Event.End = "event", DatasetResidency, f.First, f.Last
+	r.Source.IP = f.Device.String()
+	r.Destination.IP, r.Destination.Domain = f.Dst.String(), f.Name
+	r.Network.Bytes, r.Network.Packets = f.Bytes, f.Packets
+	e := &r.Egresswatch
+	e.Group, e.Service, e.Country, e.Indeterminate, e.Reason = f.Groups, f.Service, f.Country, f.Indeterminate, f.Reason
+	r.Observer = output.AppendObserver(nil, p.opt.Observer)[len(`"observer":`):]
+	line, err := json.Marshal(&r)
+	if err != nil {
+		return // only plain values: cannot fail
+	}
+	_ = p.Put(KindEvent, line)
+}
+
+// PublishHealth sends a heartbeat (not queued: a late heartbeat is
+// worthless). Errors while the broker is away are dropped.
+func (p *Publisher) PublishHealth(line []byte) error {
+	m := nats.NewMsg(p.subj[KindHealth])
+	m.Data = line
+	m.Header.Set(jetstream.MsgIDHeader, MsgID(p.sensor, p.opt.Run, KindHealth, p.hbSeq.Add(1)))
+	return p.nc.PublishMsg(m)
+}
+
+// Sensor returns the sensor's name.
+func (p *Publisher) Sensor() string { return p.sensor }
+
