@@ -8,13 +8,14 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/egresswatch/egresswatch/internal/natstest"
 	"github.com/egresswatch/egresswatch/output"
 )
 
 // TestPublishOnce: every line put is stored once, under its sensor's
 // subject, with its Nats-Msg-Id; lines cut across writes are whole.
 func TestPublishOnce(t *testing.T) {
-	s := startServer(t, "", 0)
+	s := natstest.Start(t, "", 0)
 	nc := connect(t, s.ClientURL())
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()

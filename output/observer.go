@@ -9,6 +9,7 @@ type Observer struct {
 	Name     string // keyword: the sensor's name (a NATS subject token)
 	Hostname string // keyword
 	Version  string // keyword: egresswatch's version
+	Type     string // keyword: "" = ObserverType ("collector" for the fleet's collector)
 }
 
 // ObserverType is observer.type of every sensor (ECS: the observer's role).
@@ -24,7 +25,12 @@ func AppendObserver(dst []byte, o *Observer) []byte {
 		dst = append(dst, `,"hostname":`...)
 		dst = appendString(dst, o.Hostname)
 	}
-	dst = append(dst, `,"type":"`+ObserverType+`"`...)
+	typ := o.Type
+	if typ == "" {
+		typ = ObserverType
+	}
+	dst = append(dst, `,"type":`...)
+	dst = appendString(dst, typ)
 	if o.Version != "" {
 		dst = append(dst, `,"version":`...)
 		dst = appendString(dst, o.Version)

@@ -11,6 +11,7 @@
 //	egresswatch policy check FILE        validate a policy file
 //	egresswatch policy default           print the built-in policy
 //	egresswatch catalog import FILE      read a domain list into the catalogue
+//	egresswatch collect --nats URL       gather a fleet's alerts from NATS
 package main
 
 import (
@@ -38,6 +39,7 @@ func commands() map[string]command {
 		"geo":     {"manage placement data (geo fetch)", cmdGeo},
 		"policy":  {"check or print a policy (policy check FILE, policy default)", cmdPolicy},
 		"catalog": {"extend the service catalogue (catalog import FILE)", cmdCatalog},
+		"collect": {"gather a fleet's alerts, events and heartbeats from NATS JetStream", cmdCollect},
 	}
 }
 

@@ -38,6 +38,7 @@ var allowed = map[string][]string{
 	"cmd/egresswatch":        {"capture", "capture/afpacket", "geo", "geo/fetch", "rules", "output", "report", "pipeline", "metrics", "fleet"},
 	"internal/netnstest":     {},
 	"internal/prefetch":      {},
+	"internal/natstest":      {},
 	"internal/testcache":     {},
 	"e2e":                    {},
 	"bench/gen":              {},
