@@ -372,4 +372,3 @@ func (p *Publisher) PublishHealth(line []byte) error {
 
 // Sensor returns the sensor's name.
 func (p *Publisher) Sensor() string { return p.sensor }
-

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/egresswatch/egresswatch/fleet"
+	"github.com/egresswatch/egresswatch/pipeline"
 	"github.com/egresswatch/egresswatch/report"
 )
 
@@ -69,21 +71,15 @@ func (r *runSetup) startPublish(rf *runFlags, stderr io.Writer) error {
 	if rf.noPolicy {
 		return errors.New("--publish needs a policy (drop --no-policy)")
 	}
-	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "egresswatch: "+format+"\n", args...) }
-	c := rf.nats.conn
-	c.URL, c.Name = pf.url, "egresswatch sensor "+r.cfg.Observer.Name
-	nc, err := c.Connect(logf)
-	if err != nil {
+	logf := r.logf
+	if err := r.natsConnect(rf, pf.url); err != nil {
 		return err
 	}
-	r.closers = append(r.closers, func() error { nc.Close(); return nil })
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
+	nc, js := r.nc, r.js
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var spool *fleet.Spool
+	var err error
 	if pf.spool != "" {
 		if spool, err = fleet.OpenSpool(pf.spool, int64(pf.spoolSize), logf); err != nil {
 			return err
@@ -112,6 +108,84 @@ func (r *runSetup) startPublish(rf *runFlags, stderr io.Writer) error {
 		r.cfg.Report.OnFlow = p.ReportFlow
 	}
 	return nil
+}
+
+// natsConnect connects the run to the broker at url, once (the policy
+// and the publisher share the connection).
+func (r *runSetup) natsConnect(rf *runFlags, url string) error {
+	if r.nc != nil {
+		return nil
+	}
+	c := rf.nats.conn
+	c.URL, c.Name = url, "egresswatch sensor "+r.cfg.Observer.Name
+	nc, err := c.Connect(r.logf)
+	if err != nil {
+		return err
+	}
+	r.closers = append(r.closers, func() error { nc.Close(); return nil })
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	r.nc, r.js = nc, js
+	return nil
+}
+
+// fleetPolicy prepares --policy nats:[URL]: the run connects to the
+// broker and loadPolicy reads the fleet's policy from its bucket.
+func (r *runSetup) fleetPolicy(rf *runFlags) error {
+	url, ok := strings.CutPrefix(rf.policy, "nats:")
+	if !ok {
+		return nil
+	}
+	if url == "" {
+		url = rf.pub.url
+	}
+	if url == "" {
+		return errors.New("--policy nats: needs the broker: nats:URL, or --publish URL")
+	}
+	if err := r.natsConnect(rf, url); err != nil {
+		return err
+	}
+	rf.natsPolicy = func() ([]byte, uint64, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		data, rev, err := fleet.GetPolicy(ctx, r.js)
+		if err == nil {
+			r.policyRev.Store(rev)
+		}
+		return data, rev, err
+	}
+	return nil
+}
+
+// watchPolicy is the actor that hot-reloads the fleet's policy: each new
+// revision that parses replaces the engine's; one that does not is logged
+// and the policy in force stays.
+func (r *runSetup) watchPolicy(rf *runFlags, eng *pipeline.Engine) actor {
+	return func(done context.Context) error {
+		if rf.natsPolicy == nil {
+			return nil
+		}
+		cats, err := rf.catalogs.load()
+		if err != nil {
+			return err
+		}
+		err = fleet.WatchPolicy(done, r.js, r.policyRev.Load(), func(data []byte, rev uint64) {
+			p, err := parseFleetPolicy(data, rev, cats)
+			if err != nil {
+				r.logf("fleet policy revision %d rejected, revision %d stays in force: %v", rev, r.policyRev.Load(), err)
+				return
+			}
+			eng.SetPolicy(p)
+			r.policyRev.Store(rev)
+			r.logf("fleet policy revision %d in force", rev)
+		})
+		if err != nil {
+			r.logf("%v (the policy in force stays)", err)
+		}
+		return nil
+	}
 }
 
 // tee writes to w and to the publisher's writer (w may be nil).

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,10 +25,30 @@ func genCapture(t *testing.T, dir string, seed, n int) string {
 	t.Helper()
 	out := filepath.Join(dir, fmt.Sprintf("gen-%d-%d.pcap", seed, n))
 	cmd := exec.Command("go", "run", "../../bench/gen", "-q", "-packets", strconv.Itoa(n), "-seed", strconv.Itoa(seed), "-o", out)
+	cmd.Env = goEnv()
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("bench/gen: %v\n%s", err, b)
 	}
 	return out
+}
+
+// goEnv is the environment for the go command: testcache moved
+// XDG_CACHE_HOME, which would give go a cold build cache.
+func goEnv() []string {
+	env := os.Environ()
+	if os.Getenv("GOCACHE") == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			if dir := filepath.Join(home, ".cache", "go-build"); dirExists(dir) {
+				env = append(env, "GOCACHE="+dir)
+			}
+		}
+	}
+	return env
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
 
 // eventID is the event.id the collector adds to each line.
@@ -131,11 +152,9 @@ func TestFleetThreeSensors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fleet test")
 	}
-	t0 := time.Now()
 	srv := natstest.Start(t, "", 0)
 	dir := t.TempDir()
 	caps := []string{"../../testdata/sample/ministry.pcapng", genCapture(t, dir, 2, 20000), genCapture(t, dir, 3, 30000)}
-	t.Logf("captures made %v", time.Since(t0))
 	collected := filepath.Join(dir, "fleet-alerts.jsonl")
 	stop := collector(t, srv.ClientURL(), "--alerts", collected, "--events", filepath.Join(dir, "fleet-events.jsonl"),
 		"--report", filepath.Join(dir, "fleet.md"))
@@ -160,13 +179,11 @@ func TestFleetThreeSensors(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("sensors done %v", time.Since(t0))
 	total := 0
 	for _, f := range files {
 		total += countLines(f)
 	}
 	waitLines(t, collected, total, 30*time.Second)
-	t.Logf("collected %v", time.Since(t0))
 	if code := stop(); code != 0 {
 		t.Errorf("collect: exit %d, want 0", code)
 	}
@@ -176,5 +193,112 @@ func TestFleetThreeSensors(t *testing.T) {
 		if !bytes.Contains(rep, []byte("| "+name+" / ")) {
 			t.Errorf("fleet report has no rows of %s", name)
 		}
+	}
+}
+
+// slowPipe makes a FIFO in dir and writes src into it in n pieces, pause
+// apart: a capture that arrives while the sensor runs.
+func slowPipe(t *testing.T, dir, src string, n int, pause time.Duration) string {
+	t.Helper()
+	fifo := filepath.Join(dir, "slow-"+filepath.Base(src))
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		step := len(data)/n + 1
+		for off := 0; off < len(data); off += step {
+			if _, err := f.Write(data[off:min(off+step, len(data))]); err != nil {
+				return
+			}
+			time.Sleep(pause)
+		}
+	}()
+	return fifo
+}
+
+// revisions returns egresswatch.policy.revision of each alert in path.
+func revisions(t *testing.T, path string) []string {
+	t.Helper()
+	var out []string
+	b, _ := os.ReadFile(path)
+	for line := range bytes.Lines(b) {
+		var a struct {
+			Egresswatch struct{ Policy struct{ Revision string } }
+		}
+		if err := json.Unmarshal(line, &a); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, a.Egresswatch.Policy.Revision)
+	}
+	return out
+}
+
+// TestFleetPolicy: a bad policy is not stored (exit 2, file:line:col); a
+// sensor on --policy nats: loads the stored revision and takes a new one
+// while it runs; each alert names the revision that judged it.
+func TestFleetPolicy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fleet test")
+	}
+	srv := natstest.Start(t, "", 0)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("version: 1\nrules:\n  - id: x\n    bogus: 1\n"), 0o644)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"policy", "push", "--nats", srv.ClientURL(), bad}, &out, &errb); code != 2 {
+		t.Errorf("push of a bad policy: exit %d, want 2", code)
+	}
+	if !bytes.Contains(errb.Bytes(), []byte(bad+":4:5: unknown key")) {
+		t.Errorf("push of a bad policy: stderr %q lacks file:line:col", errb.String())
+	}
+	var errb2 bytes.Buffer
+	if code := run(context.Background(), []string{"replay", "-q", "--policy", "nats:" + srv.ClientURL(), "../../testdata/sample/ministry.pcapng"}, &out, &errb2); code != 2 {
+		t.Errorf("sensor with no policy stored: exit %d, want 2: %s", code, errb2.String())
+	}
+
+	good := filepath.Join(dir, "policy.yaml")
+	def := new(bytes.Buffer)
+	run(context.Background(), []string{"policy", "default"}, def, &errb)
+	os.WriteFile(good, def.Bytes(), 0o644)
+	push := func(want string) {
+		t.Helper()
+		var o, e bytes.Buffer
+		if code := run(context.Background(), []string{"policy", "push", "--nats", srv.ClientURL(), good}, &o, &e); code != 0 {
+			t.Fatalf("push: exit %d: %s", code, e.String())
+		}
+		if !bytes.Contains(o.Bytes(), []byte("revision "+want)) {
+			t.Fatalf("push: %q, want revision %s", o.String(), want)
+		}
+	}
+	push("1")
+	capture := slowPipe(t, dir, genCapture(t, dir, 4, 40000), 20, 150*time.Millisecond)
+	alerts := filepath.Join(dir, "alerts.jsonl")
+	done := make(chan int)
+	var serr bytes.Buffer
+	go func() {
+		done <- run(context.Background(), []string{"replay", "-q", "--workers", "1", "--sensor", "p1", "--alerts", alerts,
+			"--policy", "nats:", "--publish", srv.ClientURL(), capture}, &bytes.Buffer{}, &serr)
+	}()
+	time.Sleep(1200 * time.Millisecond)
+	push("2")
+	if code := <-done; code != 0 {
+		t.Fatalf("sensor: exit %d: %s", code, serr.String())
+	}
+	revs := revisions(t, alerts)
+	first2 := slices.Index(revs, "2")
+	if first2 <= 0 || slices.Contains(revs[first2:], "1") || slices.ContainsFunc(revs, func(r string) bool { return r != "1" && r != "2" }) {
+		t.Errorf("alerts' policy revisions: want 1s then 2s, got %v", slices.Compact(revs))
+	}
+	if !bytes.Contains(serr.Bytes(), []byte("fleet policy revision 2 in force")) {
+		t.Errorf("sensor did not log the new revision: %s", serr.String())
 	}
 }

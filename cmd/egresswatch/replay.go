@@ -87,10 +87,11 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	var sum pipeline.Summary
 	start := time.Now()
+	eng := pipeline.New(r.cfg)
 	runErr := runGroup(ctx, func(ctx context.Context) (err error) {
-		sum, err = pipeline.Run(ctx, src, r.cfg)
+		sum, err = eng.Run(ctx, src)
 		return err
-	}, nil, progressBar(*progress, stderr, src))
+	}, nil, progressBar(*progress, stderr, src), r.watchPolicy(&rf, eng))
 	if *memProfile != "" {
 		if f, perr := os.Create(*memProfile); perr == nil {
 			runtime.GC()

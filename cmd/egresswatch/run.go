@@ -7,8 +7,11 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/egresswatch/egresswatch/fleet"
@@ -79,13 +82,18 @@ type runSetup struct {
 
 	pub     *fleet.Publisher // nil: not publishing (--publish)
 	pubWait time.Duration
+
+	nc        *nats.Conn // nil: no broker
+	js        jetstream.JetStream
+	policyRev atomic.Uint64 // the fleet policy's revision in force (--policy nats:)
+	logf      func(format string, args ...any)
 }
 
 // newRun builds the run from rf. inputs name what is read (files or
 // interfaces) in the report. Every output file is created here, before a
 // live run drops its privileges. The errors are configuration errors.
 func newRun(rf *runFlags, inputs []string, workers int, stdout, stderr io.Writer) (_ *runSetup, err error) {
-	r := &runSetup{}
+	r := &runSetup{logf: func(format string, args ...any) { fmt.Fprintf(stderr, "egresswatch: "+format+"\n", args...) }}
 	defer func() {
 		if err != nil {
 			r.close()
@@ -106,6 +114,9 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout, stderr io.Writer
 	r.cfg.Workers = workers
 	rf.applyMemory(&r.cfg)
 	if !rf.noPolicy {
+		if err := r.fleetPolicy(rf); err != nil {
+			return nil, err
+		}
 		if r.cfg.Policy, err = rf.loadPolicy(); err != nil {
 			return nil, err
 		}

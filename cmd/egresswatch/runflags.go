@@ -4,9 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
+	"fmt"
 	"os"
 	"runtime/debug"
+	"strconv"
 
+	"github.com/egresswatch/egresswatch/fleet"
 	"github.com/egresswatch/egresswatch/pipeline"
 	"github.com/egresswatch/egresswatch/rules"
 )
@@ -22,11 +25,15 @@ type runFlags struct {
 	geo                            geoFlags
 	pub                            publishFlags
 	nats                           natsFlags
+
+	// natsPolicy fetches the fleet's policy and its revision (--policy
+	// nats:); set by newRun once connected.
+	natsPolicy func() ([]byte, uint64, error)
 }
 
 // register adds the flags to fs; live notes what SIGHUP reloads.
 func (r *runFlags) register(fs *flag.FlagSet, live bool) {
-	policyHelp := "policy `FILE` (default: the built-in UK-government example; see policy default)"
+	policyHelp := "policy `FILE`, or nats: for the fleet's (hot-reloaded; nats:URL, else the --publish URL) (default: the built-in UK-government example; see policy default)"
 	reportHelp := "write the residency report to `FILE` (.md, .csv or .json)"
 	if live {
 		policyHelp = "policy `FILE` (default: the built-in UK-government example); reloaded on SIGHUP"
@@ -53,6 +60,13 @@ func (r *runFlags) loadPolicy() (*rules.Policy, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.natsPolicy != nil {
+		data, rev, err := r.natsPolicy()
+		if err != nil {
+			return nil, err
+		}
+		return parseFleetPolicy(data, rev, cats)
+	}
 	if r.policy == "" {
 		p, err := rules.DefaultWith(cats...)
 		if err == nil {
@@ -67,6 +81,16 @@ func (r *runFlags) loadPolicy() (*rules.Policy, error) {
 		}
 	}
 	return p, err
+}
+
+// parseFleetPolicy parses revision rev of the fleet's policy.
+func parseFleetPolicy(data []byte, rev uint64, cats []*rules.Catalog) (*rules.Policy, error) {
+	p, err := rules.ParseWith(fmt.Sprintf("nats:%s/%s@%d", fleet.PolicyBucket, fleet.PolicyKey, rev), data, cats...)
+	if err != nil {
+		return nil, err
+	}
+	p.Revision = strconv.FormatUint(rev, 10)
+	return p, nil
 }
 
 // digest names the version of a policy file in egresswatch.policy.revision.
