@@ -370,5 +370,16 @@ func (p *Publisher) PublishHealth(line []byte) error {
 	return p.nc.PublishMsg(m)
 }
 
+// RunID returns the run's id.
+func (p *Publisher) RunID() string { return p.opt.Run }
+
+// Dropped returns how many messages the spool dropped at its cap.
+func (p *Publisher) Dropped() uint64 {
+	if p.opt.Spool == nil {
+		return 0
+	}
+	return p.opt.Spool.Dropped()
+}
+
 // Sensor returns the sensor's name.
 func (p *Publisher) Sensor() string { return p.sensor }

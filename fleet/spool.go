@@ -17,3 +17,6 @@ func (s *Spool) queue(k Kind) queue { return newMemQueue(1 << 20) }
 func OpenSpool(dir string, size int64, logf func(string, ...any)) (*Spool, error) {
 	return &Spool{dir: dir}, nil
 }
+
+// Dropped returns how many messages were dropped at the cap.
+func (s *Spool) Dropped() uint64 { return 0 }

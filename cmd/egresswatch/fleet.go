@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/egresswatch/egresswatch/fleet"
+	"github.com/egresswatch/egresswatch/metrics"
 	"github.com/egresswatch/egresswatch/pipeline"
 	"github.com/egresswatch/egresswatch/report"
 )
@@ -210,4 +212,86 @@ func (r *runSetup) finishPublish(stderr io.Writer) error {
 		return errReported
 	}
 	return err
+}
+
+// heartbeat is the actor that publishes the sensor's health every every
+// (and once at the start and at the end): packets and their rate, kernel
+// drops (live), alerts, the policy revision, the age of the placement
+// data, what awaits the broker.
+func (r *runSetup) heartbeat(every time.Duration, eng *pipeline.Engine, rings func() []metrics.Ring) actor {
+	return func(done context.Context) error {
+		if r.pub == nil || every <= 0 {
+			return nil
+		}
+		var last pipeline.Summary
+		lastAt := time.Now()
+		beat := func() {
+			now := time.Now()
+			s := eng.Snapshot()
+			dt := max(now.Sub(lastAt).Seconds(), 1e-3)
+			h := fleet.HealthStats{
+				Run:              r.pub.RunID(),
+				IntervalSeconds:  every.Seconds(),
+				Packets:          s.Decode.Frames,
+				PacketsPerSecond: float64(s.Decode.Frames-last.Decode.Frames) / dt,
+				Flows:            s.Flows.Flows,
+				Alerts:           s.Judge.Alerts,
+				AlertsPerSecond:  float64(s.Judge.Alerts-last.Judge.Alerts) / dt,
+				PolicyRevision:   r.policyRevision(),
+			}
+			if rings != nil {
+				for _, rg := range rings() {
+					h.KernelDrops += rg.Drops
+				}
+			}
+			h.PlacementAgeSeconds = placementAge(r.db.Sources(), now).Seconds()
+			a, e := r.pub.Pending()
+			h.Pending = a + e
+			h.SpoolDropped = r.pub.Dropped()
+			_ = r.pub.PublishHealth(fleet.EncodeHealth(now, r.cfg.Observer, h)) // a lost heartbeat is news too
+			last, lastAt = s, now
+		}
+		beat()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done.Done():
+				beat()
+				return nil
+			case <-t.C:
+				beat()
+			}
+		}
+	}
+}
+
+// policyRevision is the revision of the policy in force.
+func (r *runSetup) policyRevision() string {
+	if rev := r.policyRev.Load(); rev != 0 {
+		return strconv.FormatUint(rev, 10)
+	}
+	if r.cfg.Policy != nil {
+		return r.cfg.Policy.Revision
+	}
+	return ""
+}
+
+// placementAge is the age of the oldest placement file in use (sources as
+// geo.DB.Sources gives them: "name (path)"); 0 when there is none.
+func placementAge(sources []string, now time.Time) time.Duration {
+	var oldest time.Time
+	for _, s := range sources {
+		i, j := strings.LastIndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if i < 0 || j < i {
+			continue
+		}
+		if fi, err := os.Stat(s[i+1 : j]); err == nil && (oldest.IsZero() || fi.ModTime().Before(oldest)) {
+			oldest = fi.ModTime()
+		}
+	}
+	if oldest.IsZero() {
+		return 0
+	}
+	return now.Sub(oldest)
 }

@@ -122,7 +122,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	actors = append(actors, reloadOnHUP(hup, &rf, r, eng, &reloads, logf), r.watchPolicy(&rf, eng))
+	actors = append(actors, reloadOnHUP(hup, &rf, r, eng, &reloads, logf), r.watchPolicy(&rf, eng), r.heartbeat(rf.pub.heartbeat, eng, ringStats))
 	if *every > 0 && !*quiet {
 		actors = append(actors, summaryEvery(*every, eng, ringStats, logf))
 	}

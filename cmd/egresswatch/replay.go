@@ -91,7 +91,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	runErr := runGroup(ctx, func(ctx context.Context) (err error) {
 		sum, err = eng.Run(ctx, src)
 		return err
-	}, nil, progressBar(*progress, stderr, src), r.watchPolicy(&rf, eng))
+	}, nil, progressBar(*progress, stderr, src), r.watchPolicy(&rf, eng), r.heartbeat(rf.pub.heartbeat, eng, nil))
 	if *memProfile != "" {
 		if f, perr := os.Create(*memProfile); perr == nil {
 			runtime.GC()
