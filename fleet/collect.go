@@ -44,7 +44,7 @@ type CollectorOptions struct {
 // each message once: alerts and events as ECS JSON lines, residency into
 // the report; heartbeats keep each sensor's state, and a sensor that goes
 // silent or drops packets raises an alert of the collector's own. A batch
-// is written through to the files before it is acknowledged (AckAll), so
+// is written through to the files before its messages are acknowledged, so
 // a collector killed at any point redelivers only what it may have
 // written, and those ids are skipped.
 type Collector struct {
@@ -119,8 +119,11 @@ func NewCollector(ctx context.Context, nc *nats.Conn, opt CollectorOptions) (*Co
 	c.cons, err = c.js.CreateOrUpdateConsumer(ctx, Stream, jetstream.ConsumerConfig{
 		Durable:       opt.Durable,
 		FilterSubject: SubjectPrefix + ">",
-		AckPolicy:     jetstream.AckAllPolicy,
-		AckWait:       30 * time.Second,
+		// Each message is acknowledged once its batch is in the files.
+		// (AckAll would also cover messages a killed collector fetched
+		// and never wrote.) Those come again after AckWait.
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       10 * time.Second,
 		MaxAckPending: 4 * opt.Batch,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	})
@@ -133,6 +136,7 @@ func NewCollector(ctx context.Context, nc *nats.Conn, opt CollectorOptions) (*Co
 // Run consumes until ctx is done, then finishes the batch in hand,
 // acknowledges it and returns nil.
 func (c *Collector) Run(ctx context.Context) error {
+	var msgs []jetstream.Msg
 	for ctx.Err() == nil {
 		batch, err := c.cons.Fetch(c.opt.Batch, jetstream.FetchMaxWait(500*time.Millisecond))
 		if err != nil {
@@ -140,13 +144,12 @@ func (c *Collector) Run(ctx context.Context) error {
 			sleep(ctx, time.Second)
 			continue
 		}
-		var last jetstream.Msg
-		n := 0
+		msgs = msgs[:0]
 		for m := range batch.Messages() {
 			c.handle(m)
-			last = m
-			n++
+			msgs = append(msgs, m)
 		}
+		n := len(msgs)
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
 			c.opt.Logf("collect: fetch: %v", err)
 		}
@@ -156,9 +159,10 @@ func (c *Collector) Run(ctx context.Context) error {
 		if err := c.flush(); err != nil {
 			return err
 		}
-		if last != nil {
-			if err := last.DoubleAck(context.Background()); err != nil {
-				c.opt.Logf("collect: ack: %v (the batch comes again and is skipped)", err)
+		for _, m := range msgs {
+			if err := m.Ack(); err != nil {
+				c.opt.Logf("collect: ack: %v (the message comes again and is skipped)", err)
+				break
 			}
 		}
 	}

@@ -298,6 +298,14 @@ func (w *lineWriter) Write(b []byte) (int, error) {
 		w.carry = w.carry[:0]
 		b = b[i+1:]
 	}
+	if sp := w.p.opt.Spool; sp != nil {
+		// The lines are in the spool's files before the caller writes
+		// them anywhere else (io.MultiWriter order): a sensor killed now
+		// has spooled every line its own files hold.
+		if err := sp.Flush(); err != nil {
+			return 0, err
+		}
+	}
 	return n, nil
 }
 

@@ -78,7 +78,7 @@ func (r *runSetup) startPublish(rf *runFlags, stderr io.Writer) error {
 		return err
 	}
 	nc, js := r.nc, r.js
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var spool *fleet.Spool
 	var err error
@@ -190,12 +190,12 @@ func (r *runSetup) watchPolicy(rf *runFlags, eng *pipeline.Engine) actor {
 	}
 }
 
-// tee writes to w and to the publisher's writer (w may be nil).
+// tee writes to the publisher's writer and to w (w may be nil).
 func tee(w, pub io.Writer) io.Writer {
 	if w == nil {
 		return pub
 	}
-	return io.MultiWriter(w, pub)
+	return io.MultiWriter(pub, w) // the spool first: it then holds all the file does
 }
 
 // finishPublish waits for the broker to acknowledge what the run
