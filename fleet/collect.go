@@ -117,8 +117,7 @@ func NewCollector(ctx context.Context, nc *nats.Conn, opt CollectorOptions) (*Co
 		return nil, err
 	}
 	c.cons, err = c.js.CreateOrUpdateConsumer(ctx, Stream, jetstream.ConsumerConfig{
-		Durable:       opt.Durable,
-		FilterSubject: SubjectPrefix + ">",
+		Durable: opt.Durable, // no filter: the stream holds only the fleet's subjects
 		// Each message is acknowledged once its batch is in the files.
 		// (AckAll would also cover messages a killed collector fetched
 		// and never wrote.) Those come again after AckWait.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -123,7 +124,8 @@ func (c Conn) Connect(logf func(format string, args ...any)) (*nats.Conn, error)
 					logf("nats: disconnected: %v", err)
 				}
 			}),
-			nats.ReconnectHandler(func(nc *nats.Conn) { logf("nats: reconnected to %s", nc.ConnectedUrlRedacted()) }))
+			nats.ReconnectHandler(func(nc *nats.Conn) { logf("nats: reconnected to %s", nc.ConnectedUrlRedacted()) }),
+			nats.ErrorHandler(errorLogger(logf)))
 	}
 	switch {
 	case strings.HasSuffix(c.Creds, ".nk"):
@@ -149,6 +151,21 @@ func (c Conn) Connect(logf func(format string, args ...any)) (*nats.Conn, error)
 		return nil, fmt.Errorf("nats %s: %w", c.URL, err)
 	}
 	return nc, nil
+}
+
+// errorLogger logs the connection's asynchronous errors (a permissions
+// violation, a slow consumer), each new one once, not once per message.
+func errorLogger(logf func(string, ...any)) nats.ErrHandler {
+	var mu sync.Mutex
+	var last string
+	return func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err.Error() != last {
+			last = err.Error()
+			logf("nats: %v", err)
+		}
+	}
 }
 
 // EnsureStream returns the fleet's stream, creating it when absent. A

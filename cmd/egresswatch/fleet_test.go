@@ -138,8 +138,8 @@ func collector(t *testing.T, url string, args ...string) (stop func() int) {
 	return func() int {
 		cancel()
 		<-done
-		if code != 0 {
-			t.Logf("collect: %s", errb.String())
+		if code != 0 || t.Failed() {
+			t.Logf("collect: exit %d: %s", code, errb.String())
 		}
 		return code
 	}

@@ -142,6 +142,10 @@ func policyPush(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	if _, err := fleet.EnsureStream(ctx, js); err != nil { // the fleet's admin sets it up
+		fmt.Fprintf(stderr, "egresswatch policy push: %v\n", err)
+		return 1
+	}
 	rev, err := fleet.PushPolicy(ctx, js, data)
 	if err != nil {
 		fmt.Fprintf(stderr, "egresswatch policy push: %v\n", err)

@@ -22,7 +22,26 @@ func Start(t testing.TB, dir string, port int) *server.Server {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true})
+	return StartOptions(t, &server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir})
+}
+
+// StartConfig runs a nats-server from a configuration file, on a free
+// loopback port and storing in a temporary folder whatever the file says.
+func StartConfig(t testing.TB, conf string) *server.Server {
+	t.Helper()
+	opts, err := server.ProcessConfigFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Host, opts.Port, opts.StoreDir, opts.JetStream = "127.0.0.1", server.RANDOM_PORT, t.TempDir(), true
+	return StartOptions(t, opts)
+}
+
+// StartOptions runs a nats-server with opts (logging and signals off).
+func StartOptions(t testing.TB, opts *server.Options) *server.Server {
+	t.Helper()
+	opts.NoSigs, opts.NoLog = true, true
+	s, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
