@@ -7,7 +7,7 @@ BIN     := bin/egresswatch
 SAMPLE  := testdata/sample/ministry.pcapng
 OUT     := out
 
-.PHONY: all build deps test vet demo fuzz bench clean geodata
+.PHONY: all build deps test vet demo demo-fleet fuzz bench clean geodata
 
 all: build
 
@@ -39,6 +39,11 @@ demo: build geodata
 	@echo "events:  $(OUT)/events.jsonl   alerts: $(OUT)/alerts.jsonl   report: $(OUT)/report.md"
 	@echo
 	@cat $(OUT)/report.md
+
+# Three sensors, a collector and a local nats-server (Debian's package,
+# installed when missing and root); prints the fleet report.
+demo-fleet:
+	GO=$(GO) scripts/demo-fleet.sh
 
 # Run every fuzz target for FUZZTIME each (default 30s).
 FUZZTIME ?= 30s
