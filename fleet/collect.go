@@ -3,6 +3,7 @@ package fleet
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -483,18 +484,8 @@ func (c *Collector) Status() (sensors []SensorStatus, msgs [3]uint64, dups, rais
 	for n, st := range c.sensors {
 		sensors = append(sensors, SensorStatus{n, st.lastSeen, st.lag, st.alerts, st.events, st.silent, st.drops})
 	}
-	slices.SortFunc(sensors, func(a, b SensorStatus) int { return cmpStr(a.Name, b.Name) })
+	slices.SortFunc(sensors, func(a, b SensorStatus) int { return cmp.Compare(a.Name, b.Name) })
 	return sensors, c.msgs, c.dups, c.raised
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // WriteMetrics writes the collector's metrics in the Prometheus text

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +57,8 @@ type Publisher struct {
 	abandon chan struct{} // stop now, leave the rest queued
 	done    chan struct{}
 	once    sync.Once
+
+	resBuf []byte // ReportFlow's line, reused
 
 	acked, retries atomic.Uint64
 	connected      atomic.Bool
@@ -116,34 +119,87 @@ func (p *Publisher) Put(k Kind, line []byte) error {
 }
 
 // Run sends queued messages until Close (then until the queues are empty)
-// or abandonment. It returns nil.
+// or abandonment. It keeps up to Window messages awaiting acknowledgement
+// (alerts before events), takes them off their queue as their
+// acknowledgements come, in order, and after a failure sends everything
+// unacknowledged again. It returns nil.
 func (p *Publisher) Run() error {
 	defer close(p.done)
-	batch := make([]Msg, 0, p.opt.Window)
-	futs := make([]jetstream.PubAckFuture, 0, p.opt.Window)
-	closing := false
-	backoff := 100 * time.Millisecond
+	type flight struct {
+		kind Kind
+		num  uint64
+		fut  jetstream.PubAckFuture
+	}
+	var (
+		inflight []flight
+		next     [2]uint64 // per kind: the number of the next message to send
+		batch    = make([]Msg, 0, p.opt.Window)
+		closing  bool
+		backoff  = 100 * time.Millisecond
+	)
+	fail := func(err error) bool {
+		p.opt.Logf("publish: %v (sent again)", err)
+		p.retries.Add(1)
+		inflight, next = inflight[:0], [2]uint64{} // from the oldest unacknowledged
+		select {
+		case <-time.After(backoff):
+		case <-p.abandon:
+			return false
+		}
+		backoff = min(2*backoff, 2*time.Second)
+		return true
+	}
+	// Lines come in bursts (an output buffer, a batch of frames): a
+	// moment's wait sends a burst in a few writes instead of a message
+	// at a time, and leaves the pipeline's cores to the pipeline.
+	coalesce := func() {
+		if !closing {
+			time.Sleep(coalesceWait)
+		}
+	}
 	for {
 		select {
 		case <-p.abandon:
 			return nil
+		case <-p.closing:
+			closing = true
 		default:
 		}
-		var err error
-		batch, err = p.q[KindAlert].Peek(batch[:0], p.opt.Window)
-		if err != nil {
-			p.opt.Logf("publish: spool: %v", err)
+		// Fill the window.
+		failed := false
+		for _, k := range []Kind{KindAlert, KindEvent} {
+			room := p.opt.Window - len(inflight)
+			if room <= 0 || failed {
+				break
+			}
+			var err error
+			if batch, err = p.q[k].Peek(batch[:0], next[k], room); err != nil {
+				p.opt.Logf("publish: spool: %v", err)
+			}
+			for i := range batch {
+				m := &batch[i]
+				f, err := p.js.PublishMsgAsync(&nats.Msg{Subject: p.subj[m.Kind], Data: m.Data}, jetstream.WithMsgID(m.ID))
+				if err != nil {
+					failed = true
+					if !fail(err) {
+						return nil
+					}
+					break
+				}
+				inflight = append(inflight, flight{k, m.Num, f})
+				next[k] = m.Num + 1
+			}
 		}
-		na := len(batch)
-		if batch, err = p.q[KindEvent].Peek(batch, p.opt.Window-na); err != nil {
-			p.opt.Logf("publish: spool: %v", err)
+		if failed {
+			continue
 		}
-		if len(batch) == 0 {
+		if len(inflight) == 0 {
 			if closing {
-				return nil
+				return nil // closing was seen before the queues were found empty
 			}
 			select {
 			case <-p.wake:
+				coalesce()
 			case <-p.closing:
 				closing = true
 			case <-p.abandon:
@@ -151,62 +207,53 @@ func (p *Publisher) Run() error {
 			}
 			continue
 		}
-		futs = futs[:0]
-		for i := range batch {
-			m := &batch[i]
-			f, err := p.js.PublishMsgAsync(&nats.Msg{Subject: p.subj[m.Kind], Data: m.Data}, jetstream.WithMsgID(m.ID))
-			if err != nil {
-				break
-			}
-			futs = append(futs, f)
+		// Wait for the oldest; take every acknowledgement that is in.
+		var wake chan struct{}
+		if len(inflight) < p.opt.Window {
+			wake = p.wake
 		}
-		// The acknowledged prefix of each kind leaves its queue; the rest
-		// is sent again (the server drops the copies it already has).
-		okA, okE, failed := 0, 0, len(futs) < len(batch)
-		for i, f := range futs {
+		select {
+		case <-inflight[0].fut.Ok():
+		case err := <-inflight[0].fut.Err():
+			if !fail(err) {
+				return nil
+			}
+			continue
+		case <-wake:
+			coalesce()
+			continue
+		case <-p.abandon:
+			return nil
+		}
+		// An acknowledgement is received once: the head's is taken.
+		var upTo [2]uint64
+		upTo[inflight[0].kind] = inflight[0].num + 1
+		n := 1
+	done:
+		for ; n < len(inflight); n++ {
+			f := &inflight[n]
 			select {
-			case <-f.Ok():
-			case err := <-f.Err():
-				if !failed {
-					p.opt.Logf("publish: %v (sent again)", err)
+			case <-f.fut.Ok():
+				upTo[f.kind] = f.num + 1
+			default:
+				break done
+			}
+		}
+		inflight = inflight[:copy(inflight, inflight[n:])]
+		for k, to := range upTo {
+			if to > 0 {
+				if err := p.q[k].Ack(to); err != nil {
+					p.opt.Logf("publish: spool: %v", err)
 				}
-				failed = true
-			case <-p.abandon:
-				return nil
-			}
-			if failed {
-				continue
-			}
-			if i < na {
-				okA++
-			} else {
-				okE++
 			}
 		}
-		if okA > 0 {
-			if err := p.q[KindAlert].Ack(okA); err != nil {
-				p.opt.Logf("publish: spool: %v", err)
-			}
-		}
-		if okE > 0 {
-			if err := p.q[KindEvent].Ack(okE); err != nil {
-				p.opt.Logf("publish: spool: %v", err)
-			}
-		}
-		p.acked.Add(uint64(okA + okE))
-		if failed {
-			p.retries.Add(1)
-			select {
-			case <-time.After(backoff):
-			case <-p.abandon:
-				return nil
-			}
-			backoff = min(2*backoff, 2*time.Second)
-		} else {
-			backoff = 100 * time.Millisecond
-		}
+		p.acked.Add(uint64(n))
+		backoff = 100 * time.Millisecond
 	}
 }
+
+// coalesceWait is how long the sender lets a burst gather.
+const coalesceWait = 5 * time.Millisecond
 
 // Pending returns how many alerts and events await acknowledgement.
 func (p *Publisher) Pending() (alerts, events int) {
@@ -351,22 +398,76 @@ type Residency struct {
 }
 
 // ReportFlow queues a flow of the residency report as a Residency record
-// (KindEvent); it is report.Builder.OnFlow of a publishing sensor.
+// (KindEvent); it is report.Builder.OnFlow of a publishing sensor. The
+// line is built by hand (this runs once per flow in the merger).
 func (p *Publisher) ReportFlow(f report.FlowSummary) {
-	var r Residency
-	r.Timestamp = f.Last
-	r.Event.Kind, r.Event.Dataset, r.Event.Start, r.Event.End = "event", DatasetResidency, f.First, f.Last
-	r.Source.IP = f.Device.String()
-	r.Destination.IP, r.Destination.Domain = f.Dst.String(), f.Name
-	r.Network.Bytes, r.Network.Packets = f.Bytes, f.Packets
-	e := &r.Egresswatch
-	e.Group, e.Service, e.Country, e.Indeterminate, e.Reason = f.Groups, f.Service, f.Country, f.Indeterminate, f.Reason
-	r.Observer = output.AppendObserver(nil, p.opt.Observer)[len(`"observer":`):]
-	line, err := json.Marshal(&r)
-	if err != nil {
-		return // only plain values: cannot fail
+	b := p.resBuf[:0]
+	b = append(b, `{"@timestamp":"`...)
+	b = f.Last.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","event":{"kind":"event","dataset":"`+DatasetResidency+`","start":"`...)
+	b = f.First.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","end":"`...)
+	b = f.Last.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `"},"source":{"ip":"`...)
+	b = f.Device.AppendTo(b)
+	b = append(b, `"},"destination":{"ip":"`...)
+	b = f.Dst.AppendTo(b)
+	b = append(b, '"')
+	if f.Name != "" {
+		b = append(b, `,"domain":`...)
+		b = appendJSONString(b, f.Name)
 	}
-	_ = p.Put(KindEvent, line)
+	b = append(b, `},"network":{"bytes":`...)
+	b = strconv.AppendUint(b, f.Bytes, 10)
+	b = append(b, `,"packets":`...)
+	b = strconv.AppendUint(b, f.Packets, 10)
+	b = append(b, `},"egresswatch":{`...)
+	comma := false
+	field := func(k string) {
+		if comma {
+			b = append(b, ',')
+		}
+		comma = true
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, `":`...)
+	}
+	if len(f.Groups) > 0 {
+		field("group")
+		b = append(b, '[')
+		for i, g := range f.Groups {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, g)
+		}
+		b = append(b, ']')
+	}
+	for _, kv := range [...][2]string{{"service", f.Service}, {"country", f.Country}} {
+		if kv[1] != "" {
+			field(kv[0])
+			b = appendJSONString(b, kv[1])
+		}
+	}
+	if f.Indeterminate {
+		field("indeterminate")
+		b = append(b, "true"...)
+	}
+	if f.Reason != "" {
+		field("reason")
+		b = appendJSONString(b, f.Reason)
+	}
+	b = append(b, "},"...)
+	b = output.AppendObserver(b, p.opt.Observer)
+	b = append(b, '}')
+	p.resBuf = b
+	_ = p.Put(KindEvent, b)
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(dst []byte, s string) []byte {
+	q, _ := json.Marshal(s) // rare: names, groups, reasons
+	return append(dst, q...)
 }
 
 // PublishHealth sends a heartbeat (not queued: a late heartbeat is

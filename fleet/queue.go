@@ -6,6 +6,7 @@ import (
 
 // Msg is one message on its way to the broker.
 type Msg struct {
+	Num  uint64 // its number in its queue, set by the queue
 	Kind Kind
 	ID   string // Nats-Msg-Id
 	Data []byte // one JSON line, without its newline
@@ -17,11 +18,12 @@ type Msg struct {
 type queue interface {
 	// Put adds m at the end; it blocks while a bounded queue is full.
 	Put(m Msg) error
-	// Peek returns up to n of the oldest messages, without removing them,
-	// appended to buf. It does not block.
-	Peek(buf []Msg, n int) ([]Msg, error)
-	// Ack removes the n oldest messages: the broker has them.
-	Ack(n int) error
+	// Peek appends to buf up to n messages numbered from on (from the
+	// oldest, if that is later), in order, without removing them. It does
+	// not block.
+	Peek(buf []Msg, from uint64, n int) ([]Msg, error)
+	// Ack removes the messages numbered below upTo: the broker has them.
+	Ack(upTo uint64) error
 	// Len returns how many messages the queue holds.
 	Len() int
 }
@@ -33,6 +35,7 @@ type memQueue struct {
 	space  sync.Cond
 	msgs   []Msg // msgs[head:] are queued
 	head   int
+	first  uint64 // the number of msgs[head]
 	max    int
 	closed bool
 }
@@ -54,22 +57,31 @@ func (q *memQueue) Put(m Msg) error {
 		clear(q.msgs[n:])
 		q.msgs, q.head = q.msgs[:n], 0
 	}
+	m.Num = q.first + uint64(len(q.msgs)-q.head)
 	q.msgs = append(q.msgs, m)
 	return nil
 }
 
-func (q *memQueue) Peek(buf []Msg, n int) ([]Msg, error) {
+func (q *memQueue) Peek(buf []Msg, from uint64, n int) ([]Msg, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	end := min(q.head+n, len(q.msgs))
-	return append(buf, q.msgs[q.head:end]...), nil
+	start := q.head + int(max(from, q.first)-q.first)
+	if start >= len(q.msgs) {
+		return buf, nil
+	}
+	return append(buf, q.msgs[start:min(start+n, len(q.msgs))]...), nil
 }
 
-func (q *memQueue) Ack(n int) error {
+func (q *memQueue) Ack(upTo uint64) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if upTo <= q.first {
+		return nil
+	}
+	n := min(int(upTo-q.first), len(q.msgs)-q.head)
 	clear(q.msgs[q.head : q.head+n])
 	q.head += n
+	q.first += uint64(n)
 	q.space.Broadcast()
 	return nil
 }

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Spool holds a sensor's unacknowledged messages on disk, one queue per
@@ -51,11 +53,12 @@ type spoolQueue struct {
 
 	// The reader: records from acked on, read ahead into pending.
 	pending []Msg
-	base    uint64 // the number of pending[0] when Peek returned it
 	r       *os.File
 	br      *bufio.Reader
 	rseg    int    // index in segs of r
 	rnum    uint64 // number of the next record r gives
+
+	cursorAt time.Time // when the acknowledged cursor was last written
 }
 
 type segment struct {
@@ -103,7 +106,7 @@ func (s *Spool) openQueue(k Kind) (*spoolQueue, error) {
 		}
 		q.segs = append(q.segs, segment{first: first})
 	}
-	slices.SortFunc(q.segs, func(a, b segment) int { return cmpU64(a.first, b.first) })
+	slices.SortFunc(q.segs, func(a, b segment) int { return cmp.Compare(a.first, b.first) })
 	for i := range q.segs {
 		sg := &q.segs[i]
 		if i > 0 && sg.first != q.segs[i-1].first+q.segs[i-1].count {
@@ -133,16 +136,6 @@ func (s *Spool) openQueue(k Kind) (*spoolQueue, error) {
 	q.rnum = q.acked
 	q.rseg = -1
 	return q, nil
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (q *spoolQueue) path(first uint64) string {
@@ -289,17 +282,20 @@ func (q *spoolQueue) closeReader() {
 	q.rnum = q.acked + uint64(len(q.pending))
 }
 
-// Peek returns up to n of the oldest unacknowledged messages.
-func (q *spoolQueue) Peek(buf []Msg, n int) ([]Msg, error) {
+// Peek returns up to n unacknowledged messages numbered from on.
+func (q *spoolQueue) Peek(buf []Msg, from uint64, n int) ([]Msg, error) {
 	s := q.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	skip := int(max(from, q.acked) - q.acked)
 	var err error
-	if len(q.pending) < n && q.rnum < q.next {
-		err = q.readAhead(n - len(q.pending))
+	if want := skip + n; len(q.pending) < want && q.rnum < q.next {
+		err = q.readAhead(want - len(q.pending))
 	}
-	q.base = q.acked
-	return append(buf, q.pending[:min(n, len(q.pending))]...), err
+	if skip >= len(q.pending) {
+		return buf, err
+	}
+	return append(buf, q.pending[skip:min(skip+n, len(q.pending))]...), err
 }
 
 // readAhead reads up to n more records into pending.
@@ -322,7 +318,7 @@ func (q *spoolQueue) readAhead(n int) error {
 			return fmt.Errorf("spool %s: record %d: %w", q.dir, q.rnum, err)
 		}
 		idLen := int(binary.LittleEndian.Uint16(payload[1:3]))
-		q.pending = append(q.pending, Msg{Kind: Kind(payload[0]), ID: string(payload[3 : 3+idLen]), Data: payload[3+idLen:]})
+		q.pending = append(q.pending, Msg{Num: q.rnum, Kind: Kind(payload[0]), ID: string(payload[3 : 3+idLen]), Data: payload[3+idLen:]})
 		q.rnum++
 	}
 	return nil
@@ -334,7 +330,7 @@ func (q *spoolQueue) openReader() error {
 		q.r.Close()
 	}
 	i, _ := slices.BinarySearchFunc(q.segs, q.rnum, func(sg segment, n uint64) int {
-		return cmpU64(sg.first+sg.count, n+1)
+		return cmp.Compare(sg.first+sg.count, n+1)
 	})
 	if i >= len(q.segs) || q.rnum < q.segs[i].first {
 		return fmt.Errorf("spool %s: record %d is missing", q.dir, q.rnum)
@@ -356,13 +352,14 @@ func (q *spoolQueue) openReader() error {
 	return nil
 }
 
-// Ack marks the first n messages of the last Peek acknowledged; sealed
-// segments wholly acknowledged are deleted.
-func (q *spoolQueue) Ack(n int) error {
+// Ack marks the messages numbered below to acknowledged; sealed segments
+// wholly acknowledged are deleted. The cursor is written at most every
+// cursorEvery (a crash before it resends a few, and their copies are
+// dropped by id).
+func (q *spoolQueue) Ack(to uint64) error {
 	s := q.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	to := q.base + uint64(n)
 	if to <= q.acked {
 		return nil // dropped meanwhile
 	}
@@ -379,8 +376,14 @@ func (q *spoolQueue) Ack(n int) error {
 			q.rseg--
 		}
 	}
-	return q.writeCursor()
+	if now := time.Now(); now.Sub(q.cursorAt) >= cursorEvery {
+		q.cursorAt = now
+		return q.writeCursor()
+	}
+	return nil
 }
+
+const cursorEvery = 100 * time.Millisecond
 
 // writeCursor records how far the broker has acknowledged.
 func (q *spoolQueue) writeCursor() error {

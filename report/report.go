@@ -46,14 +46,17 @@ type Builder struct {
 	Files []string // the inputs, for the scope line
 	// OnFlow, when set, is given every flow AddFlow counts (a sensor that
 	// publishes them for a fleet report).
-	OnFlow  func(FlowSummary)
-	rows    map[rowKey]*Row
-	indet   map[indetKey]*Indeterminate
-	first   time.Time
-	last    time.Time
-	flows   uint64
-	devs    map[netip.Addr]struct{}
-	nAlerts uint64
+	OnFlow func(FlowSummary)
+	// ForwardOnly keeps nothing: flows go to OnFlow only (a sensor that
+	// publishes them and writes no report of its own).
+	ForwardOnly bool
+	rows        map[rowKey]*Row
+	indet       map[indetKey]*Indeterminate
+	first       time.Time
+	last        time.Time
+	flows       uint64
+	devs        map[netip.Addr]struct{}
+	nAlerts     uint64
 }
 
 // New returns an empty Builder.
@@ -139,6 +142,9 @@ func span(first, last *time.Time, f, l time.Time) {
 func (b *Builder) AddFlow(f FlowSummary) {
 	if b.OnFlow != nil {
 		b.OnFlow(f)
+		if b.ForwardOnly {
+			return
+		}
 	}
 	b.flows++
 	b.devs[f.Device] = struct{}{}

@@ -106,6 +106,7 @@ func (r *runSetup) startPublish(rf *runFlags, stderr io.Writer) error {
 	if pf.events != "none" {
 		if r.rep == nil {
 			r.cfg.Report = report.New() // for its flows only: no file
+			r.cfg.Report.ForwardOnly = true
 		}
 		r.cfg.Report.OnFlow = p.ReportFlow
 	}
