@@ -9,7 +9,7 @@ BIN     := bin/egresswatch
 SAMPLE  := testdata/sample/ministry.pcapng
 OUT     := out
 
-.PHONY: all build deps test vet demo fuzz bench clean geodata install
+.PHONY: all build deps test vet demo demo-fleet fuzz bench clean geodata install
 
 all: build
 
@@ -62,6 +62,11 @@ install: build geodata
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/egresswatch
 	cp -R $(GEODATA_DIR)/. $(DESTDIR)$(GEO_INSTALL_DIR)/
 	@echo "installed $(DESTDIR)$(PREFIX)/bin/egresswatch; placement data in $(DESTDIR)$(GEO_INSTALL_DIR)"
+
+# Three sensors, a collector and a local nats-server (Debian's package,
+# installed when missing and root); prints the fleet report.
+demo-fleet:
+	GO=$(GO) scripts/demo-fleet.sh
 
 # Run every fuzz target for FUZZTIME each (default 30s).
 FUZZTIME ?= 30s

@@ -99,7 +99,9 @@ func (w *Writer) Alert(a *rules.Alert, f *track.FlowMeta, evidence string) {
 		}
 	}
 	b.close()
+	w.policy(b)
 	b.close()
+	observer(b, w.obs)
 	w.emit()
 }
 
@@ -146,8 +148,24 @@ func (w *Writer) alertSummary(s *rules.Summary, r *rules.Rule) {
 		b.bool("window_evicted", true)
 	}
 	b.close()
+	w.policy(b)
 	b.close()
+	observer(b, w.obs)
 	w.emit()
+}
+
+// SetPolicyRevision sets egresswatch.policy.revision of the alerts
+// written from now on: the revision of the policy that judged them ("":
+// none written).
+func (w *Writer) SetPolicyRevision(rev string) { w.policyRev = rev }
+
+func (w *Writer) policy(b *builder) {
+	if w.policyRev == "" {
+		return
+	}
+	b.open("policy")
+	b.str("revision", w.policyRev)
+	b.close()
 }
 
 func placementSource(p *geo.Placement) string {

@@ -24,13 +24,15 @@ const (
 
 // Writer writes events as ECS JSON lines.
 type Writer struct {
-	w     *bufio.Writer
-	b     builder
-	enc   Encoder
-	n     uint64
-	err   error
-	close func() error
-
+	w   *bufio.Writer
+	b   builder
+	enc Encoder
+	obs *Observer // nil: no observer block
+	// policyRev is egresswatch.policy.revision of alerts ("": none).
+	policyRev string
+	n         uint64
+	err       error
+	close     func() error
 	// PlacementData, when set, is written as
 	// egresswatch.evidence.placement_data on every alert: what placement
 	// data the run lacked ("none", "geoip_only", "cloud_only"), so that an
@@ -95,6 +97,8 @@ func (w *Writer) Line(line []byte) {
 // for concurrent use; one per worker.
 type Encoder struct {
 	b builder
+	// Observer, when set, is written into every line (observer.*).
+	Observer *Observer
 }
 
 // Observation returns the event line for o (nil for an App without an
@@ -140,6 +144,7 @@ func (e *Encoder) Observation(o *classify.Observation, f *track.FlowMeta, place 
 		b.close()
 	}
 	ours(b, f, place, o)
+	observer(b, e.Observer)
 	return b.end()
 }
 
@@ -152,6 +157,7 @@ func (w *Writer) Flow(f *track.FlowMeta, place *geo.Placement) {
 	network(b, f, "", true)
 	cloud(b, place)
 	ours(b, f, place, nil)
+	observer(b, w.obs)
 	w.emit()
 }
 

@@ -14,8 +14,13 @@ import (
 	"testing"
 
 	"github.com/egresswatch/egresswatch/capture"
+	"github.com/egresswatch/egresswatch/output"
 	"github.com/egresswatch/egresswatch/rules"
 )
+
+// goldenObserver is the sensor the goldens name (observer.*): fixed, so the
+// goldens do not depend on the host or the build.
+var goldenObserver = output.Observer{Name: "golden", Hostname: "golden.test", Version: "test"}
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.jsonl from the current output")
 
@@ -55,7 +60,7 @@ func replayGenerated(t *testing.T, path string) ([]byte, Summary) {
 	}
 	defer src.Close()
 	var buf bytes.Buffer
-	sum, err := Run(context.Background(), src, Config{Events: &buf, Policy: rules.Default()})
+	sum, err := Run(context.Background(), src, Config{Events: &buf, Policy: rules.Default(), Observer: &goldenObserver})
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

@@ -170,6 +170,7 @@ func (m *merger) emit(alerts []rules.Alert, meta *track.FlowMeta) {
 			file = m.evidence.Alert(f.ID, f.Key, f.First, a.Match.Rule.ID)
 		}
 		if m.alerts != nil {
+			m.alerts.SetPolicyRevision(m.judge.Policy().Revision)
 			m.alerts.Alert(a, f, file)
 		}
 		if m.report != nil {

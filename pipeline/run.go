@@ -55,6 +55,10 @@ type Config struct {
 	// made (output.Writer.PlacementTime).
 	PlacementTime func() time.Time
 
+	// Observer, when set, is written into every event and alert
+	// (observer.*): the sensor that saw them.
+	Observer *output.Observer
+
 	// Workers is the number of flow-sharded workers (default: the number
 	// of CPUs). Packets are sharded by a symmetric hash of the host pair,
 	// and the output is put back in frame order, so it is the same for
@@ -178,6 +182,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{cfg: cfg, wstats: make([]workerStats, cfg.Workers)}
 	if cfg.Events != nil {
 		e.events = output.NewWriter(cfg.Events)
+		e.events.SetObserver(cfg.Observer)
 	}
 	names := cfg.Names
 	names.MaxEntries = size.names
@@ -191,6 +196,7 @@ func New(cfg Config) *Engine {
 			e.alerts = output.NewWriter(cfg.Alerts)
 			e.alerts.PlacementData = cfg.PlacementData
 			e.alerts.PlacementTime = cfg.PlacementTime
+			e.alerts.SetObserver(cfg.Observer)
 		}
 		e.merger.judge = rules.NewJudge(cfg.Policy, size.suppressKeys)
 		e.merger.alerts = e.alerts

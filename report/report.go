@@ -72,6 +72,12 @@ type Alert struct {
 type Builder struct {
 	Files []string   // the inputs, for the scope line
 	mu    sync.Mutex // AddFlow and AddAlert against Save and Snapshot (state.go)
+	// OnFlow, when set, is given every flow AddFlow counts (a sensor that
+	// publishes them for a fleet report).
+	OnFlow func(FlowSummary)
+	// ForwardOnly keeps nothing: flows go to OnFlow only (a sensor that
+	// publishes them and writes no report of its own).
+	ForwardOnly bool
 
 	// Approved maps a device group to the ISO 3166-1 alpha-2 codes its
 	// traffic may go to (the countries of its rules' allow sets). A group
@@ -222,6 +228,12 @@ func span(first, last *time.Time, f, l time.Time) {
 
 // AddFlow counts a flow in every group it belongs to.
 func (b *Builder) AddFlow(f FlowSummary) {
+	if b.OnFlow != nil {
+		b.OnFlow(f)
+		if b.ForwardOnly {
+			return
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.flows++

@@ -146,7 +146,7 @@ func checkEveryFieldSet(t *testing.T, b *Builder) {
 		m        any // a map of structs or of pointers to them
 		computed []string
 	}{
-		{"Builder", map[int]*Builder{0: b}, []string{"mu"}},
+		{"Builder", map[int]*Builder{0: b}, []string{"mu", "OnFlow", "ForwardOnly"}},
 		{"Row", b.rows, []string{"Devices"}},
 		{"Indeterminate", b.indet, []string{"Devices"}},
 		{"detail", map[int]*detail{0: &b.detail}, nil},
@@ -211,7 +211,7 @@ func TestStateHasEveryField(t *testing.T) {
 		n     int
 		where string
 	}{
-		{reflect.TypeFor[Builder](), 24, "state (23 and the mutex)"},
+		{reflect.TypeFor[Builder](), 26, "state (23; the mutex and the OnFlow, ForwardOnly hooks are not state)"},
 		{reflect.TypeFor[Row](), 11, "rowState (Devices: the set)"},
 		{reflect.TypeFor[Indeterminate](), 7, "indetState (Devices: the set)"},
 		{reflect.TypeFor[detail](), 5, "detailState"},

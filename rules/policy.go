@@ -216,8 +216,13 @@ type MACPrefix struct {
 // Policy is a loaded, validated policy. It is immutable and safe for
 // concurrent use.
 type Policy struct {
-	File          string
-	Version       int
+	File    string
+	Version int
+	// Revision names this version of the policy for alerts
+	// (egresswatch.policy.revision): the revision in the central policy
+	// bucket, or a digest of the file. Set by whoever loaded it; "" when
+	// unknown.
+	Revision      string
 	Internal      []netip.Prefix
 	Suppress      time.Duration
 	Jurisdictions map[string]*Jurisdiction

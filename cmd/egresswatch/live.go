@@ -85,7 +85,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// the privilege goes.
 	var reloads metrics.Reloads
 	rf.durable.logf = logf
-	r, err := newRun(&rf, ifaces, *workers, stdout)
+	r, err := newRun(&rf, ifaces, *workers, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -138,6 +138,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *geoEvery > 0 {
 		actors = append(actors, geoRefresh(*geoEvery, &rf, r, logf))
 	}
+	actors = append(actors, r.watchPolicy(&rf, eng), r.heartbeat(rf.pub.heartbeat, eng, ringStats))
 	if *every > 0 && !*quiet {
 		actors = append(actors, summaryEvery(*every, eng, ringStats, logf))
 	}
@@ -157,6 +158,7 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := r.writeReport(); err != nil {
 		return err
 	}
+	pubErr := r.finishPublish(stderr)
 	r.close() // the output files drain their queues
 	if !*quiet {
 		printSummary(stderr, sum, 0, 0, time.Since(start))
@@ -167,7 +169,10 @@ func live(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ok, failed := reloads.Counts()
 		fmt.Fprintf(stderr, "  reloads: %d in force, %d rejected\n", ok-1, failed)
 	}
-	return runErr
+	if runErr != nil {
+		return runErr
+	}
+	return pubErr
 }
 
 // reloadOnHUP reopens the output files and reloads on SIGHUP: everything new is loaded first and put

@@ -12,6 +12,7 @@
 //	egresswatch policy default           print the built-in policy
 //	egresswatch catalog import FILE      read a domain list into the catalogue
 //	egresswatch version                  version, commit, Go, placement data (also --version)
+//	egresswatch collect --nats URL       gather a fleet's alerts from NATS
 package main
 
 import (
@@ -40,6 +41,7 @@ func commands() map[string]command {
 		"policy":  {"check or print a policy (policy check FILE, policy default)", cmdPolicy},
 		"catalog": {"extend the service catalogue (catalog import FILE)", cmdCatalog},
 		"version": {"print the version, the Go version and the placement data in use", cmdVersion},
+		"collect": {"gather a fleet's alerts, events and heartbeats from NATS JetStream", cmdCollect},
 	}
 }
 

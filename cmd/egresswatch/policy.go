@@ -6,8 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/egresswatch/egresswatch/fleet"
 	"github.com/egresswatch/egresswatch/rules"
 )
 
@@ -36,6 +41,7 @@ func cmdPolicy(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	usage := func() int {
 		fmt.Fprintln(stderr, "usage: egresswatch policy check [--catalog [NAME:]FILE]... FILE...")
 		fmt.Fprintln(stderr, "       egresswatch policy default")
+		fmt.Fprintln(stderr, "       egresswatch policy push --nats URL [--catalog [NAME:]FILE]... FILE")
 		return 2
 	}
 	if len(args) == 0 {
@@ -51,6 +57,8 @@ func cmdPolicy(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "push":
+		return policyPush(args[1:], stdout, stderr)
 	case "check":
 		fs := flag.NewFlagSet("policy check", flag.ContinueOnError)
 		fs.SetOutput(stderr)
@@ -89,4 +97,65 @@ func cmdPolicy(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	return usage()
+}
+
+// policyPush: egresswatch policy push --nats URL FILE. The file is
+// checked first (errors with file:line:col, exit 2, nothing stored), then
+// stored in the fleet's bucket; every sensor started with --policy nats:
+// loads the new revision.
+func policyPush(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("policy push", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var catalogs catalogFlags
+	fs.Var(&catalogs, "catalog", "check with this domain list as a service (`[NAME:]FILE`, repeatable; the sensors need it too)")
+	var nf natsFlags
+	nf.register(fs, "nats")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || nf.conn.URL == "" {
+		fmt.Fprintln(stderr, "usage: egresswatch policy push --nats URL [--catalog [NAME:]FILE]... FILE")
+		return 2
+	}
+	file := fs.Arg(0)
+	cats, err := catalogs.load()
+	if err != nil {
+		fmt.Fprintf(stderr, "egresswatch policy push: %v\n", err)
+		return 2
+	}
+	p, err := rules.LoadWith(file, cats...)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		fmt.Fprintf(stderr, "%s: not stored\n", file)
+		return 2
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "egresswatch policy push: %v\n", err)
+		return 2
+	}
+	c := nf.conn
+	c.Name = "egresswatch policy push"
+	nc, err := c.Connect(nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "egresswatch policy push: %v\n", err)
+		return 1
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		fmt.Fprintf(stderr, "egresswatch policy push: %v\n", err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := fleet.EnsureStream(ctx, js); err != nil { // the fleet's admin sets it up
+		fmt.Fprintf(stderr, "egresswatch policy push: %v\n", err)
+		return 1
+	}
+	rev, err := fleet.PushPolicy(ctx, js, data)
+	if err != nil {
+		fmt.Fprintf(stderr, "egresswatch policy push: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: stored as revision %d of %s/%s: %d rules, %d groups, %d services\n",
+		file, rev, fleet.PolicyBucket, fleet.PolicyKey, len(p.Rules), len(p.AllGroups()), len(p.AllServices()))
+	return 0
 }

@@ -78,7 +78,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer src.Close()
 	rf.durable.logf = func(format string, a ...any) { fmt.Fprintf(stderr, "egresswatch replay: "+format+"\n", a...) }
-	r, err := newRun(&rf, src.Paths(), *workers, stdout)
+	r, err := newRun(&rf, src.Paths(), *workers, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	eng := pipeline.New(r.cfg)
 	start := time.Now()
-	actors := []actor{progressBar(*progress, stderr, src, start)}
+	actors := []actor{progressBar(*progress, stderr, src, start), r.watchPolicy(&rf, eng), r.heartbeat(rf.pub.heartbeat, eng, nil)}
 	if *metricsAddr != "" {
 		ln, err := net.Listen("tcp", *metricsAddr)
 		if err != nil {
@@ -132,6 +132,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := r.writeReport(); err != nil {
 		return err
 	}
+	pubErr := r.finishPublish(stderr)
 	if !*quiet {
 		printSummary(stderr, sum, len(src.Paths())-len(skipped), fileErrs, time.Since(start))
 		if len(skipped) > 0 {
@@ -149,7 +150,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fileErrs > 0 {
 		return errReported
 	}
-	return nil
+	return pubErr
 }
 
 // progressBar draws a byte-based progress bar on stderr while the replay

@@ -11,10 +11,14 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/egresswatch/egresswatch/evidence"
+	"github.com/egresswatch/egresswatch/fleet"
 	"github.com/egresswatch/egresswatch/geo"
 	"github.com/egresswatch/egresswatch/outfile"
 	"github.com/egresswatch/egresswatch/pipeline"
@@ -90,14 +94,21 @@ type runSetup struct {
 
 	closers []func() error // outputs, closed by close
 
-	placementWarning string // what placement data is missing, with the fix; "" when none is
+	placementWarning string           // what placement data is missing, with the fix; "" when none is
+	pub              *fleet.Publisher // nil: not publishing (--publish)
+	pubWait          time.Duration
+
+	nc        *nats.Conn // nil: no broker
+	js        jetstream.JetStream
+	policyRev atomic.Uint64 // the fleet policy's revision in force (--policy nats:)
+	logf      func(format string, args ...any)
 }
 
 // newRun builds the run from rf. inputs name what is read (files or
 // interfaces) in the report. Every output file is created here, before a
 // live run drops its privileges. The errors are configuration errors.
-func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *runSetup, err error) {
-	r := &runSetup{durable: &rf.durable}
+func newRun(rf *runFlags, inputs []string, workers int, stdout, stderr io.Writer) (_ *runSetup, err error) {
+	r := &runSetup{durable: &rf.durable, logf: func(format string, args ...any) { fmt.Fprintf(stderr, "egresswatch: "+format+"\n", args...) }}
 	defer func() {
 		if err != nil {
 			r.close()
@@ -116,6 +127,9 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 	}
 	r.notePlacement(rf.geo.options())
 	r.cfg.PlacementTime = r.placement
+	if r.cfg.Observer, err = newObserver(rf.sensor); err != nil {
+		return nil, err
+	}
 	db := r.db
 	r.cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	r.cfg.Workers = workers
@@ -124,6 +138,9 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 		return nil, err
 	}
 	if !rf.noPolicy {
+		if err := r.fleetPolicy(rf); err != nil {
+			return nil, err
+		}
 		if r.cfg.Policy, err = rf.loadPolicy(); err != nil {
 			return nil, err
 		}
@@ -165,6 +182,9 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout io.Writer) (_ *ru
 		if r.rep != nil {
 			r.rep.EvidenceDir = evidenceLink(rf.report, rf.evidence)
 		}
+	}
+	if err := r.startPublish(rf, stderr); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

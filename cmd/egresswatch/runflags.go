@@ -1,9 +1,15 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
+	"fmt"
+	"os"
 	"runtime/debug"
+	"strconv"
 
+	"github.com/egresswatch/egresswatch/fleet"
 	"github.com/egresswatch/egresswatch/pipeline"
 	"github.com/egresswatch/egresswatch/rules"
 )
@@ -12,6 +18,7 @@ import (
 // policy, which placement data, how much memory.
 type runFlags struct {
 	events, alerts, policy, report string
+	sensor                         string
 	noPolicy                       bool
 	inventory                      string
 	requirePlacement               bool
@@ -21,11 +28,17 @@ type runFlags struct {
 	evidence                       string
 	evidenceMax                    byteSize
 	durable                        durableFlags // durable.go
+	pub                            publishFlags
+	nats                           natsFlags
+
+	// natsPolicy fetches the fleet's policy and its revision (--policy
+	// nats:); set by newRun once connected.
+	natsPolicy func() ([]byte, uint64, error)
 }
 
 // register adds the flags to fs; live notes what SIGHUP reloads.
 func (r *runFlags) register(fs *flag.FlagSet, live bool) {
-	policyHelp := "policy `FILE` (default: the built-in UK-government example; see policy default)"
+	policyHelp := "policy `FILE`, or nats: for the fleet's (hot-reloaded; nats:URL, else the --publish URL) (default: the built-in UK-government example; see policy default)"
 	reportHelp := "write the residency report to `FILE` (.md, .csv or .json)"
 	if live {
 		policyHelp = "policy `FILE` (default: the built-in UK-government example); reloaded on SIGHUP"
@@ -41,6 +54,7 @@ func (r *runFlags) register(fs *flag.FlagSet, live bool) {
 		invHelp += "; reloaded on SIGHUP"
 	}
 	fs.StringVar(&r.inventory, "inventory", "", invHelp)
+	fs.StringVar(&r.sensor, "sensor", "", "this sensor's `NAME` in observer.name and the fleet (default: the host name)")
 	r.memory = byteSize(pipeline.DefaultMemory)
 	fs.Var(&r.memory, "memory", "memory `BUDGET` every table is sized from (e.g. 512MiB, 2GiB)")
 	fs.Var(&r.catalogs, "catalog", "add a domain list as a service (`[NAME:]FILE`, repeatable)")
@@ -50,6 +64,8 @@ func (r *runFlags) register(fs *flag.FlagSet, live bool) {
 	fs.BoolVar(&r.requirePlacement, "require-placement", false, "fail (exit 2) unless a GeoIP country database and cloud ranges are loaded")
 	r.geo.register(fs)
 	r.durable.register(fs, live)
+	r.pub.register(fs)
+	r.nats.register(fs, "")
 }
 
 // loadPolicy reads the policy file (or the built-in one) with the
@@ -59,10 +75,43 @@ func (r *runFlags) loadPolicy() (*rules.Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.policy == "" {
-		return rules.DefaultWith(cats...)
+	if r.natsPolicy != nil {
+		data, rev, err := r.natsPolicy()
+		if err != nil {
+			return nil, err
+		}
+		return parseFleetPolicy(data, rev, cats)
 	}
-	return rules.LoadWith(r.policy, cats...)
+	if r.policy == "" {
+		p, err := rules.DefaultWith(cats...)
+		if err == nil {
+			p.Revision = "builtin-" + digest(rules.DefaultYAML())
+		}
+		return p, err
+	}
+	p, err := rules.LoadWith(r.policy, cats...)
+	if err == nil {
+		if data, rerr := os.ReadFile(r.policy); rerr == nil {
+			p.Revision = "file-" + digest(data)
+		}
+	}
+	return p, err
+}
+
+// parseFleetPolicy parses revision rev of the fleet's policy.
+func parseFleetPolicy(data []byte, rev uint64, cats []*rules.Catalog) (*rules.Policy, error) {
+	p, err := rules.ParseWith(fmt.Sprintf("nats:%s/%s@%d", fleet.PolicyBucket, fleet.PolicyKey, rev), data, cats...)
+	if err != nil {
+		return nil, err
+	}
+	p.Revision = strconv.FormatUint(rev, 10)
+	return p, nil
+}
+
+// digest names the version of a policy file in egresswatch.policy.revision.
+func digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:6])
 }
 
 // applyMemory sizes cfg from --memory and holds the Go heap under it: the

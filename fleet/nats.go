@@ -1,0 +1,203 @@
+package fleet
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The names the fleet shares.
+const (
+	// Stream holds every sensor's messages.
+	Stream = "EGRESSWATCH"
+	// SubjectPrefix starts every subject: egresswatch.<sensor>.<kind>.
+	SubjectPrefix = "egresswatch."
+	// PolicyBucket is the key-value bucket of the central policy, under
+	// PolicyKey.
+	PolicyBucket = "egresswatch-policy"
+	PolicyKey    = "policy"
+	// DuplicateWindow is how long the server remembers message ids: a
+	// resend within it is stored once (the collector de-duplicates
+	// beyond it).
+	DuplicateWindow = 10 * time.Minute
+)
+
+// Kind is what a message holds; it is the subject's last token.
+type Kind uint8
+
+const (
+	KindAlert  Kind = iota // an ECS alert line
+	KindEvent              // an ECS event line, or a flow summary
+	KindHealth             // a heartbeat
+	numKinds
+)
+
+var kindNames = [numKinds]string{"alert", "event", "health"}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// Subject returns egresswatch.<sensor>.<kind>.
+func Subject(sensor string, k Kind) string { return SubjectPrefix + sensor + "." + k.String() }
+
+// ParseSubject splits a subject into sensor and kind.
+func ParseSubject(subj string) (sensor string, k Kind, ok bool) {
+	rest, ok := strings.CutPrefix(subj, SubjectPrefix)
+	if !ok {
+		return "", 0, false
+	}
+	sensor, kind, ok := strings.Cut(rest, ".")
+	if !ok || sensor == "" {
+		return "", 0, false
+	}
+	for i, n := range kindNames {
+		if n == kind {
+			return sensor, Kind(i), true
+		}
+	}
+	return "", 0, false
+}
+
+// MsgID is a message's Nats-Msg-Id: sensor, run, kind letter and
+// sequence, e.g. "site-7.lq3x9a-1f2e.a.42". Sequences count from 1 per run
+// and kind.
+func MsgID(sensor, run string, k Kind, seq uint64) string {
+	return sensor + "." + run + "." + k.String()[:1] + "." + strconv.FormatUint(seq, 10)
+}
+
+// ParseMsgID splits an id made by MsgID: the stream it counts in
+// (sensor.run.kind) and its sequence.
+func ParseMsgID(id string) (stream string, seq uint64, ok bool) {
+	i := strings.LastIndexByte(id, '.')
+	if i < 0 {
+		return "", 0, false
+	}
+	seq, err := strconv.ParseUint(id[i+1:], 10, 64)
+	return id[:i], seq, err == nil
+}
+
+// NewRunID returns an id for one run of a sensor: the start time and a
+// random part, so two runs never share message ids.
+func NewRunID() string {
+	var r [3]byte
+	_, _ = rand.Read(r[:])
+	return strconv.FormatInt(time.Now().Unix(), 36) + "-" + hex.EncodeToString(r[:])
+}
+
+// Conn is how to reach the broker.
+type Conn struct {
+	URL   string // nats://host:port, several separated by commas
+	Creds string // a .creds file (JWT + NKEY seed), or an .nk NKEY seed file
+	User  string // user and password (NATS_USER / NATS_PASSWORD style)
+	Pass  string
+	CA    string // CA bundle for TLS (tls:// URLs, or a server requiring TLS)
+	Cert  string // client certificate and key, for mutual TLS
+	Key   string
+	Name  string // the connection's name on the server
+}
+
+// Connect dials the broker. The connection reconnects forever: a sensor
+// outlives a broker that goes away.
+func (c Conn) Connect(logf func(format string, args ...any)) (*nats.Conn, error) {
+	if c.URL == "" {
+		return nil, errors.New("no NATS URL")
+	}
+	opts := []nats.Option{
+		nats.Name(c.Name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500 * time.Millisecond),
+		nats.RetryOnFailedConnect(true),
+		nats.ReconnectBufSize(-1), // the spool holds what is unacknowledged, not the client
+	}
+	if logf != nil {
+		opts = append(opts,
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+				if err != nil {
+					logf("nats: disconnected: %v", err)
+				}
+			}),
+			nats.ReconnectHandler(func(nc *nats.Conn) { logf("nats: reconnected to %s", nc.ConnectedUrlRedacted()) }),
+			nats.ErrorHandler(errorLogger(logf)))
+	}
+	switch {
+	case strings.HasSuffix(c.Creds, ".nk"):
+		o, err := nats.NkeyOptionFromSeed(c.Creds)
+		if err != nil {
+			return nil, fmt.Errorf("nkey %s: %w", c.Creds, err)
+		}
+		opts = append(opts, o)
+	case c.Creds != "":
+		opts = append(opts, nats.UserCredentials(c.Creds))
+	}
+	if c.User != "" {
+		opts = append(opts, nats.UserInfo(c.User, c.Pass))
+	}
+	if c.CA != "" {
+		opts = append(opts, nats.RootCAs(c.CA))
+	}
+	if c.Cert != "" || c.Key != "" {
+		opts = append(opts, nats.ClientCert(c.Cert, c.Key))
+	}
+	nc, err := nats.Connect(c.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("nats %s: %w", c.URL, err)
+	}
+	return nc, nil
+}
+
+// errorLogger logs the connection's asynchronous errors (a permissions
+// violation, a slow consumer), each new one once, not once per message.
+func errorLogger(logf func(string, ...any)) nats.ErrHandler {
+	var mu sync.Mutex
+	var last string
+	return func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err.Error() != last {
+			last = err.Error()
+			logf("nats: %v", err)
+		}
+	}
+}
+
+// EnsureStream returns the fleet's stream, creating it when absent. A
+// stream an operator created is used as it is (a sensor may lack the
+// right to change it).
+func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
+	s, err := js.Stream(ctx, Stream)
+	if err == nil {
+		return s, nil
+	}
+	if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("stream %s: %w", Stream, err)
+	}
+	s, err = js.CreateStream(ctx, StreamConfig())
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return js.Stream(ctx, Stream)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create stream %s: %w", Stream, err)
+	}
+	return s, nil
+}
+
+// StreamConfig is the stream a sensor or collector creates when there is
+// none: on disk, a week of messages, DuplicateWindow.
+func StreamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:       Stream,
+		Subjects:   []string{SubjectPrefix + ">"},
+		Storage:    jetstream.FileStorage,
+		Retention:  jetstream.LimitsPolicy,
+		MaxAge:     7 * 24 * time.Hour,
+		Duplicates: DuplicateWindow,
+	}
+}

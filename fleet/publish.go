@@ -1,0 +1,494 @@
+package fleet
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/egresswatch/egresswatch/output"
+	"github.com/egresswatch/egresswatch/report"
+)
+
+// PublisherOptions configure a Publisher. Sensor is required.
+type PublisherOptions struct {
+	Observer *output.Observer // Observer.Name is the sensor's subject token
+	Run      string           // this run's id (default NewRunID())
+	// Window is how many messages may await the broker's acknowledgement
+	// at once (default 1024).
+	Window int
+	// Spool, when set, holds the unacknowledged messages on disk; without
+	// one they are held in memory, at most MemoryMax per kind (default
+	// 65536), and a producer waits at the cap.
+	Spool     *Spool
+	MemoryMax int
+	// AckTimeout is how long an acknowledgement may take before the
+	// message is sent again (default 5s).
+	AckTimeout time.Duration
+	Logf       func(format string, args ...any)
+}
+
+// Publisher sends a sensor's alerts and events to the fleet's stream, at
+// least once: each message is queued (in memory or in the spool) until the
+// broker acknowledges it, sent asynchronously within a bounded window,
+// and sent again after a failure; its Nats-Msg-Id lets the server drop
+// the copies. Put is called by one goroutine (the pipeline's merger); Run
+// sends.
+type Publisher struct {
+	opt    PublisherOptions
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	sensor string
+	subj   [numKinds]string
+	q      [2]queue // KindAlert, KindEvent
+	seq    [2]uint64
+	hbSeq  atomic.Uint64
+
+	wake    chan struct{} // something was put
+	closing chan struct{} // no more puts: send what is queued and return
+	abandon chan struct{} // stop now, leave the rest queued
+	done    chan struct{}
+	once    sync.Once
+
+	resBuf []byte // ReportFlow's line, reused
+
+	acked, retries atomic.Uint64
+	connected      atomic.Bool
+}
+
+// NewPublisher returns a Publisher on nc; Run sends.
+func NewPublisher(nc *nats.Conn, opt PublisherOptions) (*Publisher, error) {
+	if opt.Observer == nil || opt.Observer.Name == "" {
+		return nil, errors.New("publish: no sensor name")
+	}
+	if opt.Run == "" {
+		opt.Run = NewRunID()
+	}
+	if opt.Window <= 0 {
+		opt.Window = 1024
+	}
+	if opt.MemoryMax <= 0 {
+		opt.MemoryMax = 65536
+	}
+	if opt.AckTimeout <= 0 {
+		opt.AckTimeout = 5 * time.Second
+	}
+	if opt.Logf == nil {
+		opt.Logf = func(string, ...any) {}
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(opt.Window),
+		jetstream.WithPublishAsyncTimeout(opt.AckTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	p := &Publisher{opt: opt, nc: nc, js: js, sensor: opt.Observer.Name,
+		wake: make(chan struct{}, 1), closing: make(chan struct{}), abandon: make(chan struct{}), done: make(chan struct{})}
+	for k := range numKinds {
+		p.subj[k] = Subject(p.sensor, k)
+	}
+	if opt.Spool != nil {
+		p.q[KindAlert], p.q[KindEvent] = opt.Spool.queue(KindAlert), opt.Spool.queue(KindEvent)
+	} else {
+		p.q[KindAlert], p.q[KindEvent] = newMemQueue(opt.MemoryMax), newMemQueue(opt.MemoryMax)
+	}
+	return p, nil
+}
+
+// Put queues one line (an ECS JSON object, with or without its newline)
+// of kind k (KindAlert or KindEvent). line is copied.
+func (p *Publisher) Put(k Kind, line []byte) error {
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	p.seq[k]++
+	m := Msg{Kind: k, ID: MsgID(p.sensor, p.opt.Run, k, p.seq[k]), Data: bytes.Clone(line)}
+	if err := p.q[k].Put(m); err != nil {
+		return err
+	}
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Run sends queued messages until Close (then until the queues are empty)
+// or abandonment. It keeps up to Window messages awaiting acknowledgement
+// (alerts before events), takes them off their queue as their
+// acknowledgements come, in order, and after a failure sends everything
+// unacknowledged again. It returns nil.
+func (p *Publisher) Run() error {
+	defer close(p.done)
+	type flight struct {
+		kind Kind
+		num  uint64
+		fut  jetstream.PubAckFuture
+	}
+	var (
+		inflight []flight
+		next     [2]uint64 // per kind: the number of the next message to send
+		batch    = make([]Msg, 0, p.opt.Window)
+		closing  bool
+		backoff  = 100 * time.Millisecond
+	)
+	fail := func(err error) bool {
+		p.opt.Logf("publish: %v (sent again)", err)
+		p.retries.Add(1)
+		inflight, next = inflight[:0], [2]uint64{} // from the oldest unacknowledged
+		select {
+		case <-time.After(backoff):
+		case <-p.abandon:
+			return false
+		}
+		backoff = min(2*backoff, 2*time.Second)
+		return true
+	}
+	// Lines come in bursts (an output buffer, a batch of frames): a
+	// moment's wait sends a burst in a few writes instead of a message
+	// at a time, and leaves the pipeline's cores to the pipeline.
+	coalesce := func() {
+		if !closing {
+			time.Sleep(coalesceWait)
+		}
+	}
+	for {
+		select {
+		case <-p.abandon:
+			return nil
+		case <-p.closing:
+			closing = true
+		default:
+		}
+		// Fill the window.
+		failed := false
+		for _, k := range []Kind{KindAlert, KindEvent} {
+			room := p.opt.Window - len(inflight)
+			if room <= 0 || failed {
+				break
+			}
+			var err error
+			if batch, err = p.q[k].Peek(batch[:0], next[k], room); err != nil {
+				p.opt.Logf("publish: spool: %v", err)
+			}
+			for i := range batch {
+				m := &batch[i]
+				f, err := p.js.PublishMsgAsync(&nats.Msg{Subject: p.subj[m.Kind], Data: m.Data}, jetstream.WithMsgID(m.ID))
+				if err != nil {
+					failed = true
+					if !fail(err) {
+						return nil
+					}
+					break
+				}
+				inflight = append(inflight, flight{k, m.Num, f})
+				next[k] = m.Num + 1
+			}
+		}
+		if failed {
+			continue
+		}
+		if len(inflight) == 0 {
+			if closing {
+				return nil // closing was seen before the queues were found empty
+			}
+			select {
+			case <-p.wake:
+				coalesce()
+			case <-p.closing:
+				closing = true
+			case <-p.abandon:
+				return nil
+			}
+			continue
+		}
+		// Wait for the oldest; take every acknowledgement that is in.
+		var wake chan struct{}
+		if len(inflight) < p.opt.Window {
+			wake = p.wake
+		}
+		select {
+		case <-inflight[0].fut.Ok():
+		case err := <-inflight[0].fut.Err():
+			if !fail(err) {
+				return nil
+			}
+			continue
+		case <-wake:
+			coalesce()
+			continue
+		case <-p.abandon:
+			return nil
+		}
+		// An acknowledgement is received once: the head's is taken.
+		var upTo [2]uint64
+		upTo[inflight[0].kind] = inflight[0].num + 1
+		n := 1
+	done:
+		for ; n < len(inflight); n++ {
+			f := &inflight[n]
+			select {
+			case <-f.fut.Ok():
+				upTo[f.kind] = f.num + 1
+			default:
+				break done
+			}
+		}
+		inflight = inflight[:copy(inflight, inflight[n:])]
+		for k, to := range upTo {
+			if to > 0 {
+				if err := p.q[k].Ack(to); err != nil {
+					p.opt.Logf("publish: spool: %v", err)
+				}
+			}
+		}
+		p.acked.Add(uint64(n))
+		backoff = 100 * time.Millisecond
+	}
+}
+
+// coalesceWait is how long the sender lets a burst gather.
+const coalesceWait = 5 * time.Millisecond
+
+// Pending returns how many alerts and events await acknowledgement.
+func (p *Publisher) Pending() (alerts, events int) {
+	return p.q[KindAlert].Len(), p.q[KindEvent].Len()
+}
+
+// Acked returns how many messages the broker has acknowledged.
+func (p *Publisher) Acked() uint64 { return p.acked.Load() }
+
+// ErrUndelivered is returned by Close when messages were still
+// unacknowledged at its deadline.
+type ErrUndelivered struct {
+	Alerts, Events int
+	Spool          string // the spool holding them; "" = they are lost
+}
+
+func (e *ErrUndelivered) Error() string {
+	if e.Spool != "" {
+		return fmt.Sprintf("broker did not acknowledge %d alert(s) and %d event(s); they stay in the spool %s and are sent when a sensor starts on it", e.Alerts, e.Events, e.Spool)
+	}
+	return fmt.Sprintf("broker did not acknowledge %d alert(s) and %d event(s); without --spool they are lost", e.Alerts, e.Events)
+}
+
+// Close sends what is queued, waiting at most wait for the broker, and
+// stops Run. Messages still unacknowledged then are reported in an
+// *ErrUndelivered (they stay in the spool, if any).
+func (p *Publisher) Close(wait time.Duration) error {
+	p.once.Do(func() { close(p.closing) })
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-p.done:
+	case <-t.C:
+		close(p.abandon)
+		<-p.done
+	}
+	for _, q := range p.q {
+		if mq, ok := q.(*memQueue); ok {
+			mq.close()
+		}
+	}
+	var err error
+	if p.opt.Spool != nil {
+		err = p.opt.Spool.Close()
+	}
+	a, e := p.Pending()
+	if a+e > 0 {
+		u := &ErrUndelivered{Alerts: a, Events: e}
+		if p.opt.Spool != nil {
+			u.Spool = p.opt.Spool.Dir()
+		}
+		return u
+	}
+	return err
+}
+
+// Writer returns an io.Writer of ECS JSON lines (what an output.Writer
+// writes) that queues each whole line as a message of kind k; keep, when
+// set, chooses the lines to send.
+func (p *Publisher) Writer(k Kind, keep func(line []byte) bool) io.Writer {
+	return &lineWriter{p: p, k: k, keep: keep}
+}
+
+type lineWriter struct {
+	p     *Publisher
+	k     Kind
+	keep  func([]byte) bool
+	carry []byte // a line cut by the writer's buffer
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			w.carry = append(w.carry, b...)
+			break
+		}
+		line := b[:i]
+		if len(w.carry) > 0 {
+			w.carry = append(w.carry, line...)
+			line = w.carry
+		}
+		if w.keep == nil || w.keep(line) {
+			if err := w.p.Put(w.k, line); err != nil {
+				return 0, err
+			}
+		}
+		w.carry = w.carry[:0]
+		b = b[i+1:]
+	}
+	if sp := w.p.opt.Spool; sp != nil {
+		// The lines are in the spool's files before the caller writes
+		// them anywhere else (io.MultiWriter order): a sensor killed now
+		// has spooled every line its own files hold.
+		if err := sp.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// IsFlowEvent tells a flow's summary event (event.dataset
+// egresswatch.flow) from the other events, for --publish-events flows.
+func IsFlowEvent(line []byte) bool {
+	return bytes.Contains(line[:min(len(line), 160)], []byte(`"dataset":"`+output.DatasetFlow+`"`))
+}
+
+// DatasetResidency is the event.dataset of the residency records a sensor
+// publishes for the fleet report: a flow as the policy saw it (groups,
+// service, country).
+const DatasetResidency = "egresswatch.residency"
+
+// Residency is a residency record on the wire.
+type Residency struct {
+	Timestamp time.Time `json:"@timestamp"`
+	Event     struct {
+		Kind    string    `json:"kind"`
+		Dataset string    `json:"dataset"`
+		Start   time.Time `json:"start"`
+		End     time.Time `json:"end"`
+	} `json:"event"`
+	Source struct {
+		IP string `json:"ip"`
+	} `json:"source"`
+	Destination struct {
+		IP     string `json:"ip"`
+		Domain string `json:"domain,omitempty"`
+	} `json:"destination"`
+	Network struct {
+		Bytes   uint64 `json:"bytes"`
+		Packets uint64 `json:"packets"`
+	} `json:"network"`
+	Egresswatch struct {
+		Group         []string `json:"group,omitempty"`
+		Service       string   `json:"service,omitempty"`
+		Country       string   `json:"country,omitempty"`
+		Indeterminate bool     `json:"indeterminate,omitempty"`
+		Reason        string   `json:"reason,omitempty"`
+	} `json:"egresswatch"`
+	Observer json.RawMessage `json:"observer,omitempty"`
+}
+
+// ReportFlow queues a flow of the residency report as a Residency record
+// (KindEvent); it is report.Builder.OnFlow of a publishing sensor. The
+// line is built by hand (this runs once per flow in the merger).
+func (p *Publisher) ReportFlow(f report.FlowSummary) {
+	b := p.resBuf[:0]
+	b = append(b, `{"@timestamp":"`...)
+	b = f.Last.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","event":{"kind":"event","dataset":"`+DatasetResidency+`","start":"`...)
+	b = f.First.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","end":"`...)
+	b = f.Last.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `"},"source":{"ip":"`...)
+	b = f.Device.AppendTo(b)
+	b = append(b, `"},"destination":{"ip":"`...)
+	b = f.Dst.AppendTo(b)
+	b = append(b, '"')
+	if f.Name != "" {
+		b = append(b, `,"domain":`...)
+		b = appendJSONString(b, f.Name)
+	}
+	b = append(b, `},"network":{"bytes":`...)
+	b = strconv.AppendUint(b, f.Bytes, 10)
+	b = append(b, `,"packets":`...)
+	b = strconv.AppendUint(b, f.Packets, 10)
+	b = append(b, `},"egresswatch":{`...)
+	comma := false
+	field := func(k string) {
+		if comma {
+			b = append(b, ',')
+		}
+		comma = true
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, `":`...)
+	}
+	if len(f.Groups) > 0 {
+		field("group")
+		b = append(b, '[')
+		for i, g := range f.Groups {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, g)
+		}
+		b = append(b, ']')
+	}
+	for _, kv := range [...][2]string{{"service", f.Service}, {"country", f.Country}} {
+		if kv[1] != "" {
+			field(kv[0])
+			b = appendJSONString(b, kv[1])
+		}
+	}
+	if f.Indeterminate {
+		field("indeterminate")
+		b = append(b, "true"...)
+	}
+	if f.Reason != "" {
+		field("reason")
+		b = appendJSONString(b, f.Reason)
+	}
+	b = append(b, "},"...)
+	b = output.AppendObserver(b, p.opt.Observer)
+	b = append(b, '}')
+	p.resBuf = b
+	_ = p.Put(KindEvent, b)
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(dst []byte, s string) []byte {
+	q, _ := json.Marshal(s) // rare: names, groups, reasons
+	return append(dst, q...)
+}
+
+// PublishHealth sends a heartbeat (not queued: a late heartbeat is
+// worthless). Errors while the broker is away are dropped.
+func (p *Publisher) PublishHealth(line []byte) error {
+	m := nats.NewMsg(p.subj[KindHealth])
+	m.Data = line
+	m.Header.Set(jetstream.MsgIDHeader, MsgID(p.sensor, p.opt.Run, KindHealth, p.hbSeq.Add(1)))
+	return p.nc.PublishMsg(m)
+}
+
+// RunID returns the run's id.
+func (p *Publisher) RunID() string { return p.opt.Run }
+
+// Dropped returns how many messages the spool dropped at its cap.
+func (p *Publisher) Dropped() uint64 {
+	if p.opt.Spool == nil {
+		return 0
+	}
+	return p.opt.Spool.Dropped()
+}
+
+// Sensor returns the sensor's name.
+func (p *Publisher) Sensor() string { return p.sensor }

@@ -1,0 +1,80 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/egresswatch/egresswatch/internal/natstest"
+	"github.com/egresswatch/egresswatch/output"
+	"github.com/egresswatch/egresswatch/report"
+)
+
+// TestPublishOnce: every line put is stored once, under its sensor's
+// subject, with its Nats-Msg-Id; lines cut across writes are whole.
+func TestPublishOnce(t *testing.T) {
+	s := natstest.Start(t, "", 0)
+	nc := connect(t, s.ClientURL())
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	if _, err := EnsureStream(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPublisher(nc, PublisherOptions{Observer: &output.Observer{Name: "s1"}, Run: "r1", Window: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go p.Run()
+	w := p.Writer(KindAlert, nil)
+	const n = 1000
+	for i := range n {
+		line := fmt.Sprintf(`{"@timestamp":"x","event":{"kind":"alert"},"n":%d}`+"\n", i)
+		w.Write([]byte(line[:7])) // a line cut by a buffer boundary
+		w.Write([]byte(line[7:]))
+	}
+	if err := p.Close(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := js.Stream(ctx, Stream)
+	info, _ := st.Info(ctx)
+	if info.State.Msgs != n {
+		t.Fatalf("stream holds %d messages, want %d", info.State.Msgs, n)
+	}
+	m, err := st.GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "egresswatch.s1.alert" || m.Header.Get(jetstream.MsgIDHeader) != "s1.r1.a.1" || string(m.Data) != `{"@timestamp":"x","event":{"kind":"alert"},"n":0}` {
+		t.Errorf("first message: %s %v %s", m.Subject, m.Header, m.Data)
+	}
+}
+
+// TestReportFlowLine: the hand-built residency line is valid JSON that
+// reads back into Residency, with the observer.
+func TestReportFlowLine(t *testing.T) {
+	p := &Publisher{opt: PublisherOptions{Observer: &output.Observer{Name: "s1", Version: "v"}}, sensor: "s1"}
+	q := newMemQueue(10)
+	p.q[KindEvent] = q
+	p.wake = make(chan struct{}, 1)
+	t0 := time.Date(2025, 3, 11, 9, 0, 0, 5, time.UTC)
+	p.ReportFlow(report.FlowSummary{Groups: []string{"gov", `a"b`}, Service: "tiktok", Country: "SG", Reason: "anycast",
+		Indeterminate: true, Dst: netip.MustParseAddr("192.0.2.1"), Name: "x.example", Device: netip.MustParseAddr("10.0.0.1"),
+		Bytes: 7, Packets: 2, First: t0, Last: t0.Add(time.Second)})
+	got, _ := q.Peek(nil, 0, 1)
+	var r Residency
+	if err := json.Unmarshal(got[0].Data, &r); err != nil {
+		t.Fatalf("%v: %s", err, got[0].Data)
+	}
+	e := r.Egresswatch
+	if r.Event.Dataset != DatasetResidency || !r.Event.Start.Equal(t0) || r.Source.IP != "10.0.0.1" || r.Destination.Domain != "x.example" ||
+		r.Network.Bytes != 7 || e.Service != "tiktok" || e.Country != "SG" || !e.Indeterminate || e.Reason != "anycast" ||
+		len(e.Group) != 2 || e.Group[1] != `a"b` || !bytes.Contains(r.Observer, []byte(`"name":"s1"`)) {
+		t.Errorf("read back: %+v\n%s", r, got[0].Data)
+	}
+}
