@@ -6,8 +6,6 @@ import (
 
 	"github.com/egresswatch/egresswatch/classify"
 	"github.com/egresswatch/egresswatch/flow"
-	"github.com/egresswatch/egresswatch/geo"
-	"github.com/egresswatch/egresswatch/track"
 )
 
 // Dataset names of the device-identity events. LLMNR and mDNS messages
@@ -22,10 +20,10 @@ var dhcpTypes = [...]string{"", "discover", "offer", "request", "decline", "ack"
 var dhcpv6Types = [...]string{"", "solicit", "advertise", "request", "confirm", "renew", "rebind", "reply",
 	"release", "decline", "reconfigure", "information-request", "relay-forw", "relay-repl"}
 
-// deviceObservation returns the event line of a device-identity
-// observation (DHCP, NBNS, LLMNR, mDNS); nil for any other App.
-func (e *Encoder) deviceObservation(o *classify.Observation, f *track.FlowMeta, place *geo.Placement) []byte {
-	var ds, proto string
+// deviceDataset returns the event.dataset and network.protocol of a
+// device-identity observation (DHCP, NBNS, LLMNR, mDNS); "" for any other
+// App.
+func deviceDataset(o *classify.Observation) (ds, proto string) {
 	switch o.App {
 	case classify.AppDHCP:
 		ds, proto = DatasetDHCP, "dhcp"
@@ -38,16 +36,12 @@ func (e *Encoder) deviceObservation(o *classify.Observation, f *track.FlowMeta, 
 		ds, proto = DatasetDNS, "llmnr"
 	case classify.AppMDNS:
 		ds, proto = DatasetDNS, "mdns"
-	default:
-		return nil
 	}
-	b := &e.b
-	b.begin()
-	p := o.Packet
-	header(b, ds, p.Time, p.Seq, p.Path, nil)
-	endpoints(b, f, place, false)
-	network(b, f, proto, false)
-	cloud(b, place)
+	return ds, proto
+}
+
+// deviceFields writes the fields of a device-identity observation.
+func deviceFields(b *builder, o *classify.Observation) {
 	switch o.App {
 	case classify.AppDHCP:
 		if o.DHCP.V6 {
@@ -60,8 +54,6 @@ func (e *Encoder) deviceObservation(o *classify.Observation, f *track.FlowMeta, 
 	default:
 		dnsFields(b, o.DNS)
 	}
-	ours(b, f, place, o)
-	return b.end()
 }
 
 // dhcpv4Fields writes dhcpv4.*, as Packetbeat names them.

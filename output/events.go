@@ -115,7 +115,9 @@ func (e *Encoder) Observation(o *classify.Observation, f *track.FlowMeta, place 
 	case classify.AppQUIC:
 		ds, proto = DatasetQUIC, "quic"
 	default:
-		return e.deviceObservation(o, f, place)
+		if ds, proto = deviceDataset(o); ds == "" {
+			return nil
+		}
 	}
 	b := &e.b
 	b.begin()
@@ -142,6 +144,8 @@ func (e *Encoder) Observation(o *classify.Observation, f *track.FlowMeta, place 
 		b.str("method", o.HTTP.Method)
 		b.close()
 		b.close()
+	default:
+		deviceFields(b, o)
 	}
 	ours(b, f, place, o)
 	observer(b, e.Observer)

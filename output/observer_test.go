@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/egresswatch/egresswatch/classify"
 	"github.com/egresswatch/egresswatch/flow"
 	"github.com/egresswatch/egresswatch/rules"
 	"github.com/egresswatch/egresswatch/track"
@@ -14,7 +15,8 @@ import (
 
 // TestObserverECS checks the observer block against the ECS field set
 // (observer.name, .hostname, .type, .version: keywords) on a flow event
-// and an alert, and egresswatch.policy.revision on the alert.
+// an alert and observation events (a DHCP one too), and
+// egresswatch.policy.revision on the alert.
 func TestObserverECS(t *testing.T) {
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
@@ -25,8 +27,15 @@ func TestObserverECS(t *testing.T) {
 		First: time.Unix(1, 0), Last: time.Unix(2, 0)}
 	w.Flow(f, nil)
 	w.Alert(&rules.Alert{Match: rules.Match{Rule: &rules.Rule{ID: "r1"}}, Input: rules.Input{Time: time.Unix(2, 0)}}, f, "")
+	// Observation events, a device-identity one among them.
+	p := &classify.Packet{Time: time.Unix(3, 0), Seq: 3, Key: f.Key}
+	w.Observation(&classify.Observation{App: classify.AppHTTP, Packet: p, HTTP: classify.HTTPRequest{Method: "GET", Host: "example.org"}}, f, nil)
+	w.Observation(&classify.Observation{App: classify.AppDHCP, Packet: p, DHCP: &classify.DHCPMessage{Type: 5}}, f, nil)
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
+	}
+	if n := bytes.Count(buf.Bytes(), []byte("\n")); n != 4 {
+		t.Fatalf("%d lines; want 4", n)
 	}
 	want := map[string]any{"name": "site-7", "hostname": "s7.example.gov", "type": "sensor", "version": "v1.2.3"}
 	for i, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
