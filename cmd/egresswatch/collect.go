@@ -105,22 +105,13 @@ func collect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	// The collector feeds the report under its lock: write it under it.
 	if rep != nil {
-		actors = append(actors, func(done context.Context) error {
-			t := time.NewTicker(*reportEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-done.Done():
-					return nil
-				case <-t.C:
-					var err error
-					col.Locked(func() { err = writeReport() })
-					if err != nil {
-						logf("report: %v", err)
-					}
-				}
+		actors = append(actors, every(*reportEvery, func() {
+			var err error
+			col.Locked(func() { err = writeReport() })
+			if err != nil {
+				logf("report: %v", err)
 			}
-		})
+		}))
 	}
 	runErr := runGroup(ctx, col.Run, nil, actors...)
 	if err := col.Close(); err != nil && runErr == nil {
