@@ -126,20 +126,36 @@ func (p *Publisher) Put(k Kind, line []byte) error {
 func (p *Publisher) Run() error {
 	defer close(p.done)
 	type flight struct {
-		kind Kind
-		num  uint64
-		fut  jetstream.PubAckFuture
+		kind  Kind
+		first uint64 // the number of its first record
+		n     int    // records packed in it
+		fut   jetstream.PubAckFuture
 	}
 	var (
 		inflight []flight
-		next     [2]uint64 // per kind: the number of the next message to send
-		batch    = make([]Msg, 0, p.opt.Window)
-		closing  bool
-		backoff  = 100 * time.Millisecond
+		next     [2]uint64 // per kind: the number of the next record to send
+		// redo holds, per kind, the packs that were in flight at a
+		// failure: they are sent again with the same records (the same
+		// Nats-Msg-Id), so the broker drops those it already stored.
+		redo    [2][]flight
+		batch   = make([]Msg, 0, packLines)
+		closing bool
+		backoff = 100 * time.Millisecond
 	)
 	fail := func(err error) bool {
 		p.opt.Logf("publish: %v (sent again)", err)
 		p.retries.Add(1)
+		// The packs in flight come first; the ones still to send again
+		// after an earlier failure follow.
+		for _, k := range []Kind{KindAlert, KindEvent} {
+			var spans []flight
+			for _, f := range inflight {
+				if f.kind == k {
+					spans = append(spans, flight{kind: k, first: f.first, n: f.n})
+				}
+			}
+			redo[k] = append(spans, redo[k]...)
+		}
 		inflight, next = inflight[:0], [2]uint64{} // from the oldest unacknowledged
 		select {
 		case <-time.After(backoff):
@@ -165,29 +181,41 @@ func (p *Publisher) Run() error {
 			closing = true
 		default:
 		}
-		// Fill the window.
+		// Fill the window, a pack of records per message.
 		failed := false
+	fill:
 		for _, k := range []Kind{KindAlert, KindEvent} {
-			room := p.opt.Window - len(inflight)
-			if room <= 0 || failed {
-				break
-			}
-			var err error
-			if batch, err = p.q[k].Peek(batch[:0], next[k], room); err != nil {
-				p.opt.Logf("publish: spool: %v", err)
-			}
-			for i := range batch {
-				m := &batch[i]
-				f, err := p.js.PublishMsgAsync(&nats.Msg{Subject: p.subj[m.Kind], Data: m.Data}, jetstream.WithMsgID(m.ID))
+			for len(inflight) < p.opt.Window {
+				var err error
+				if batch, err = p.q[k].Peek(batch[:0], next[k], packLines); err != nil {
+					p.opt.Logf("publish: spool: %v", err)
+				}
+				if len(batch) == 0 {
+					break
+				}
+				limit := len(batch)
+				for len(redo[k]) > 0 && redo[k][0].first < batch[0].Num {
+					redo[k] = redo[k][1:] // acknowledged, or dropped by the spool
+				}
+				if len(redo[k]) > 0 && redo[k][0].first == batch[0].Num {
+					limit = min(limit, redo[k][0].n)
+				} else {
+					redo[k] = redo[k][:0]
+				}
+				m, n := pack(p.subj[k], batch[:limit])
+				f, err := p.js.PublishMsgAsync(m, jetstream.WithMsgID(packID(batch[0].ID, n)))
 				if err != nil {
 					failed = true
 					if !fail(err) {
 						return nil
 					}
-					break
+					break fill
 				}
-				inflight = append(inflight, flight{k, m.Num, f})
-				next[k] = m.Num + 1
+				if len(redo[k]) > 0 {
+					redo[k] = redo[k][1:] // in flight again
+				}
+				inflight = append(inflight, flight{k, batch[0].Num, n, f})
+				next[k] = batch[0].Num + uint64(n)
 			}
 		}
 		if failed {
@@ -227,14 +255,16 @@ func (p *Publisher) Run() error {
 		}
 		// An acknowledgement is received once: the head's is taken.
 		var upTo [2]uint64
-		upTo[inflight[0].kind] = inflight[0].num + 1
+		upTo[inflight[0].kind] = inflight[0].first + uint64(inflight[0].n)
+		records := inflight[0].n
 		n := 1
 	done:
 		for ; n < len(inflight); n++ {
 			f := &inflight[n]
 			select {
 			case <-f.fut.Ok():
-				upTo[f.kind] = f.num + 1
+				upTo[f.kind] = f.first + uint64(f.n)
+				records += f.n
 			default:
 				break done
 			}
@@ -247,7 +277,7 @@ func (p *Publisher) Run() error {
 				}
 			}
 		}
-		p.acked.Add(uint64(n))
+		p.acked.Add(uint64(records))
 		backoff = 100 * time.Millisecond
 	}
 }
