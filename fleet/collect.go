@@ -40,8 +40,8 @@ type CollectorOptions struct {
 	// BatchBytes bounds the bytes fetched at a time (default 8 MiB): a
 	// message packs up to 64 KiB of records.
 	BatchBytes int
-	Logf   func(format string, args ...any)
-	Now    func() time.Time // default time.Now
+	Logf       func(format string, args ...any)
+	Now        func() time.Time // default time.Now
 }
 
 // Collector consumes the fleet's stream with a durable consumer and writes

@@ -36,6 +36,9 @@ func pack(subj string, batch []Msg) (*nats.Msg, int) {
 	if n == 1 {
 		return &nats.Msg{Subject: subj, Data: batch[0].Data}, 1
 	}
+	if data, ok := adjacent(batch[:n]); ok {
+		return &nats.Msg{Subject: subj, Data: data}, n
+	}
 	data := make([]byte, 0, size)
 	for i := range n {
 		if i > 0 {
@@ -71,4 +74,20 @@ func ParsePackID(id string) (stream string, first uint64, n int, ok bool) {
 	}
 	stream, first, ok = ParseMsgID(id)
 	return stream, first, n, ok
+}
+
+// adjacent returns the records' lines as the one slice of memory they
+// occupy, each but the last followed by its newline (lines Put copied in
+// a row, into one slab), if they do.
+func adjacent(batch []Msg) ([]byte, bool) {
+	first := batch[0].Data
+	end := len(first)
+	for _, m := range batch[1:] {
+		full := first[:cap(first)]
+		if end+1 >= len(full) || len(m.Data) == 0 || full[end] != '\n' || &full[end+1] != &m.Data[0] {
+			return nil, false
+		}
+		end += 1 + len(m.Data)
+	}
+	return first[:end:end], true
 }

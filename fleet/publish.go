@@ -59,6 +59,15 @@ type Publisher struct {
 	once    sync.Once
 
 	resBuf []byte // ReportFlow's line, reused
+	// slab, per kind, holds the lines Put copies, each followed by a
+	// newline: a pack of consecutive lines is then one slice of it. With
+	// the memory queue, a full slab is reused once the broker has
+	// acknowledged its lines (slabMu guards full and free); the spool
+	// copies what it is given, so its slab is reused at once.
+	slab   [2][]byte
+	slabMu sync.Mutex
+	full   [2][]fullSlab
+	free   [][]byte
 
 	acked, retries atomic.Uint64
 	connected      atomic.Bool
@@ -107,7 +116,17 @@ func NewPublisher(nc *nats.Conn, opt PublisherOptions) (*Publisher, error) {
 func (p *Publisher) Put(k Kind, line []byte) error {
 	line = bytes.TrimSuffix(line, []byte{'\n'})
 	p.seq[k]++
-	m := Msg{Kind: k, ID: MsgID(p.sensor, p.opt.Run, k, p.seq[k]), Data: bytes.Clone(line)}
+	slab := p.slab[k]
+	if p.opt.Spool != nil {
+		slab = slab[:0]
+	}
+	if cap(slab)-len(slab) < len(line)+1 {
+		slab = p.newSlab(k, slab, len(line)+1)
+	}
+	start := len(slab)
+	slab = append(append(slab, line...), '\n')
+	p.slab[k] = slab
+	m := Msg{Kind: k, ID: MsgID(p.sensor, p.opt.Run, k, p.seq[k]), Data: slab[start : start+len(line)]}
 	if err := p.q[k].Put(m); err != nil {
 		return err
 	}
@@ -275,11 +294,60 @@ func (p *Publisher) Run() error {
 				if err := p.q[k].Ack(to); err != nil {
 					p.opt.Logf("publish: spool: %v", err)
 				}
+				if p.opt.Spool == nil {
+					p.ackedSlabs(Kind(k), to)
+				}
 			}
 		}
 		p.acked.Add(uint64(records))
 		backoff = 100 * time.Millisecond
 	}
+}
+
+// slabSize is the size of the slabs Put copies lines into.
+const slabSize = 256 << 10
+
+// fullSlab is a slab of the memory queue that holds lines up to the one
+// numbered last.
+type fullSlab struct {
+	buf  []byte
+	last uint64
+}
+
+// newSlab returns an empty slab for at least n bytes, after old (the
+// slab of kind k that is full) is set aside until its lines are
+// acknowledged.
+func (p *Publisher) newSlab(k Kind, old []byte, n int) []byte {
+	p.slabMu.Lock()
+	defer p.slabMu.Unlock()
+	if p.opt.Spool == nil && len(old) > 0 {
+		// The memory queue numbers the lines of kind k from 0: the last
+		// line put is number seq-2, this one seq-1.
+		p.full[k] = append(p.full[k], fullSlab{old, p.seq[k] - 2})
+	}
+	if n <= slabSize && len(p.free) > 0 {
+		b := p.free[len(p.free)-1]
+		p.free = p.free[:len(p.free)-1]
+		return b[:0]
+	}
+	return make([]byte, 0, max(slabSize, n))
+}
+
+// ackedSlabs frees the slabs of kind k whose lines are all numbered below upTo.
+func (p *Publisher) ackedSlabs(k Kind, upTo uint64) {
+	p.slabMu.Lock()
+	defer p.slabMu.Unlock()
+	n := 0
+	for _, f := range p.full[k] {
+		if f.last >= upTo {
+			break
+		}
+		if len(p.free) < 8 && cap(f.buf) == slabSize {
+			p.free = append(p.free, f.buf)
+		}
+		n++
+	}
+	p.full[k] = p.full[k][:copy(p.full[k], p.full[k][n:])]
 }
 
 // coalesceWait is how long the sender lets a burst gather.
