@@ -562,10 +562,17 @@ func (p *Publisher) ReportFlow(f report.FlowSummary) {
 	_ = p.Put(KindEvent, b)
 }
 
-// appendJSONString appends s as a JSON string.
+// appendJSONString appends s as a JSON string, as json.Marshal would.
 func appendJSONString(dst []byte, s string) []byte {
-	q, _ := json.Marshal(s) // rare: names, groups, reasons
-	return append(dst, q...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // rare: escapes, non-ASCII
+			return append(dst, q...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // PublishHealth sends a heartbeat (not queued: a late heartbeat is
