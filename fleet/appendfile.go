@@ -94,6 +94,9 @@ func (a *appendFile) writeLine(line []byte, id string) {
 		return
 	}
 	line = bytes.TrimSuffix(line, []byte{'\n'})
+	if n := len(line) + len(id) + 10; a.w.Buffered() > 0 && n > a.w.Available() {
+		a.w.Flush() // the file gets whole lines (an error stays for flush)
+	}
 	i := bytes.Index(line, eventKey)
 	if i < 0 || id == "" {
 		a.w.Write(line)

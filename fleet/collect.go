@@ -36,9 +36,12 @@ type CollectorOptions struct {
 	// two heartbeats that raise a sensor-drops alert (0: 1000).
 	Misses int
 	Drops  uint64
-	Batch  int // messages fetched at a time (default 2000)
-	Logf   func(format string, args ...any)
-	Now    func() time.Time // default time.Now
+	Batch  int // messages awaiting acknowledgement: at most 4×Batch (default 2000)
+	// BatchBytes bounds the bytes fetched at a time (default 8 MiB): a
+	// message packs up to 64 KiB of records.
+	BatchBytes int
+	Logf       func(format string, args ...any)
+	Now        func() time.Time // default time.Now
 }
 
 // Collector consumes the fleet's stream with a durable consumer and writes
@@ -63,6 +66,7 @@ type Collector struct {
 	raised  uint64
 	seqOwn  uint64 // the collector's own alerts
 	ownRun  string
+	idBuf   []byte
 }
 
 type sensorState struct {
@@ -93,6 +97,9 @@ func NewCollector(ctx context.Context, nc *nats.Conn, opt CollectorOptions) (*Co
 	}
 	if opt.Batch <= 0 {
 		opt.Batch = 2000
+	}
+	if opt.BatchBytes <= 0 {
+		opt.BatchBytes = 8 << 20
 	}
 	if opt.Logf == nil {
 		opt.Logf = func(string, ...any) {}
@@ -138,22 +145,23 @@ func NewCollector(ctx context.Context, nc *nats.Conn, opt CollectorOptions) (*Co
 func (c *Collector) Run(ctx context.Context) error {
 	var msgs []jetstream.Msg
 	for ctx.Err() == nil {
-		batch, err := c.cons.Fetch(c.opt.Batch, jetstream.FetchMaxWait(500*time.Millisecond))
+		batch, err := c.cons.FetchBytes(c.opt.BatchBytes, jetstream.FetchMaxWait(500*time.Millisecond))
 		if err != nil {
 			c.opt.Logf("collect: fetch: %v", err)
 			sleep(ctx, time.Second)
 			continue
 		}
 		msgs = msgs[:0]
+		size := 0
 		for m := range batch.Messages() {
 			c.handle(m)
 			msgs = append(msgs, m)
+			size += len(m.Data())
 		}
-		n := len(msgs)
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
 			c.opt.Logf("collect: fetch: %v", err)
 		}
-		if n < c.opt.Batch { // caught up: a missing heartbeat is news now
+		if size < c.opt.BatchBytes/2 { // caught up: a missing heartbeat is news now
 			c.checkSensors()
 		}
 		if err := c.flush(); err != nil {
@@ -189,7 +197,6 @@ func (c *Collector) handle(m jetstream.Msg) {
 	now := c.opt.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.msgs[kind]++
 	st := c.sensor(sensor)
 	if stored.After(st.lastSeen) {
 		st.lastSeen = stored
@@ -198,24 +205,47 @@ func (c *Collector) handle(m jetstream.Msg) {
 		st.lag = now.Sub(stored)
 	}
 	if kind == KindHealth {
+		c.msgs[kind]++
 		c.health(st, sensor, m.Data(), stored)
 		return
 	}
 	id := m.Headers().Get(jetstream.MsgIDHeader)
-	if id != "" && !c.first(id) {
+	stream, seq, n, ok := ParsePackID(id)
+	if !ok || n == 1 {
+		c.record(st, sensor, kind, m.Data(), id, stream, seq, ok)
+		return
+	}
+	// A pack: n lines, the i-th with the id stream.(seq+i).
+	data := m.Data()
+	for i := uint64(0); len(data) > 0; i++ {
+		line := data
+		if j := bytes.IndexByte(data, '\n'); j >= 0 {
+			line, data = data[:j], data[j+1:]
+		} else {
+			data = nil
+		}
+		c.idBuf = strconv.AppendUint(append(append(c.idBuf[:0], stream...), '.'), seq+i, 10)
+		c.record(st, sensor, kind, line, string(c.idBuf), stream, seq+i, true)
+	}
+}
+
+// record writes one alert or event line with its id, unless that id was
+// written before (ok: stream and seq are the id's parts).
+func (c *Collector) record(st *sensorState, sensor string, kind Kind, line []byte, id, stream string, seq uint64, ok bool) {
+	c.msgs[kind]++
+	if ok && !c.firstSeq(stream, seq) {
 		c.dups++
 		return
 	}
-	data := m.Data()
 	if kind == KindAlert {
 		st.alerts++
-		c.alerts.writeLine(data, id)
-		c.reportAlert(sensor, data)
+		c.alerts.writeLine(line, id)
+		c.reportAlert(sensor, line)
 		return
 	}
 	st.events++
-	c.events.writeLine(data, id)
-	c.reportFlow(sensor, data)
+	c.events.writeLine(line, id)
+	c.reportFlow(sensor, line)
 }
 
 func (c *Collector) sensor(name string) *sensorState {
@@ -233,6 +263,11 @@ func (c *Collector) first(id string) bool {
 	if !ok {
 		return true
 	}
+	return c.firstSeq(stream, seq)
+}
+
+// firstSeq records seq in stream and reports whether it is new.
+func (c *Collector) firstSeq(stream string, seq uint64) bool {
 	s := c.seen[stream]
 	if s == nil {
 		s = &seqSet{}
@@ -314,7 +349,7 @@ func (c *Collector) reportAlert(sensor string, line []byte) {
 		return
 	}
 	var a alertFields
-	if json.Unmarshal(line, &a) != nil {
+	if !parseAlertFields(line, &a) {
 		return
 	}
 	e := &a.Egresswatch
@@ -494,7 +529,7 @@ func (c *Collector) WriteMetrics(w io.Writer) {
 	sensors, msgs, dups, raised := c.Status()
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
-	fmt.Fprintln(bw, "# HELP egresswatch_collector_messages_total Messages consumed, by kind.")
+	fmt.Fprintln(bw, "# HELP egresswatch_collector_messages_total Records consumed, by kind: alert and event lines (a message packs several), heartbeats.")
 	fmt.Fprintln(bw, "# TYPE egresswatch_collector_messages_total counter")
 	for k := range numKinds {
 		fmt.Fprintf(bw, "egresswatch_collector_messages_total{kind=%q} %d\n", k.String(), msgs[k])

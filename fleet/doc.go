@@ -6,9 +6,12 @@
 // writes the fleet's alerts, events and residency report exactly once; the
 // policy lives in a key-value bucket (PushPolicy, WatchPolicy).
 //
-// Subjects: egresswatch.<sensor>.alert, .event, .health. Every message
-// carries a Nats-Msg-Id made of sensor, run and sequence, so a message
-// sent twice (a resend after a lost acknowledgement, a spool replayed
-// after a crash) is stored once by the server and written once by the
-// collector.
+// Subjects: egresswatch.<sensor>.alert, .event, .health. An alert or event
+// message packs up to 256 records (JSON lines, 64 KiB) of one kind; it
+// carries a Nats-Msg-Id made of sensor, run, the first record's sequence
+// and the count (site-7.lq3x9a-1f2e.a.42+256; one record: no count), and
+// each record's own id is its sequence in that stream. A pack sent twice
+// (a resend after a lost acknowledgement) is stored once by the server;
+// records sent twice in different packs (a spool replayed after a crash)
+// are written once by the collector, which keys on the record's id.
 package fleet

@@ -59,6 +59,15 @@ type Publisher struct {
 	once    sync.Once
 
 	resBuf []byte // ReportFlow's line, reused
+	// slab, per kind, holds the lines Put copies, each followed by a
+	// newline: a pack of consecutive lines is then one slice of it. With
+	// the memory queue, a full slab is reused once the broker has
+	// acknowledged its lines (slabMu guards full and free); the spool
+	// copies what it is given, so its slab is reused at once.
+	slab   [2][]byte
+	slabMu sync.Mutex
+	full   [2][]fullSlab
+	free   [][]byte
 
 	acked, retries atomic.Uint64
 	connected      atomic.Bool
@@ -107,7 +116,17 @@ func NewPublisher(nc *nats.Conn, opt PublisherOptions) (*Publisher, error) {
 func (p *Publisher) Put(k Kind, line []byte) error {
 	line = bytes.TrimSuffix(line, []byte{'\n'})
 	p.seq[k]++
-	m := Msg{Kind: k, ID: MsgID(p.sensor, p.opt.Run, k, p.seq[k]), Data: bytes.Clone(line)}
+	slab := p.slab[k]
+	if p.opt.Spool != nil {
+		slab = slab[:0]
+	}
+	if cap(slab)-len(slab) < len(line)+1 {
+		slab = p.newSlab(k, slab, len(line)+1)
+	}
+	start := len(slab)
+	slab = append(append(slab, line...), '\n')
+	p.slab[k] = slab
+	m := Msg{Kind: k, ID: MsgID(p.sensor, p.opt.Run, k, p.seq[k]), Data: slab[start : start+len(line)]}
 	if err := p.q[k].Put(m); err != nil {
 		return err
 	}
@@ -126,20 +145,36 @@ func (p *Publisher) Put(k Kind, line []byte) error {
 func (p *Publisher) Run() error {
 	defer close(p.done)
 	type flight struct {
-		kind Kind
-		num  uint64
-		fut  jetstream.PubAckFuture
+		kind  Kind
+		first uint64 // the number of its first record
+		n     int    // records packed in it
+		fut   jetstream.PubAckFuture
 	}
 	var (
 		inflight []flight
-		next     [2]uint64 // per kind: the number of the next message to send
-		batch    = make([]Msg, 0, p.opt.Window)
-		closing  bool
-		backoff  = 100 * time.Millisecond
+		next     [2]uint64 // per kind: the number of the next record to send
+		// redo holds, per kind, the packs that were in flight at a
+		// failure: they are sent again with the same records (the same
+		// Nats-Msg-Id), so the broker drops those it already stored.
+		redo    [2][]flight
+		batch   = make([]Msg, 0, packLines)
+		closing bool
+		backoff = 100 * time.Millisecond
 	)
 	fail := func(err error) bool {
 		p.opt.Logf("publish: %v (sent again)", err)
 		p.retries.Add(1)
+		// The packs in flight come first; the ones still to send again
+		// after an earlier failure follow.
+		for _, k := range []Kind{KindAlert, KindEvent} {
+			var spans []flight
+			for _, f := range inflight {
+				if f.kind == k {
+					spans = append(spans, flight{kind: k, first: f.first, n: f.n})
+				}
+			}
+			redo[k] = append(spans, redo[k]...)
+		}
 		inflight, next = inflight[:0], [2]uint64{} // from the oldest unacknowledged
 		select {
 		case <-time.After(backoff):
@@ -165,29 +200,41 @@ func (p *Publisher) Run() error {
 			closing = true
 		default:
 		}
-		// Fill the window.
+		// Fill the window, a pack of records per message.
 		failed := false
+	fill:
 		for _, k := range []Kind{KindAlert, KindEvent} {
-			room := p.opt.Window - len(inflight)
-			if room <= 0 || failed {
-				break
-			}
-			var err error
-			if batch, err = p.q[k].Peek(batch[:0], next[k], room); err != nil {
-				p.opt.Logf("publish: spool: %v", err)
-			}
-			for i := range batch {
-				m := &batch[i]
-				f, err := p.js.PublishMsgAsync(&nats.Msg{Subject: p.subj[m.Kind], Data: m.Data}, jetstream.WithMsgID(m.ID))
+			for len(inflight) < p.opt.Window {
+				var err error
+				if batch, err = p.q[k].Peek(batch[:0], next[k], packLines); err != nil {
+					p.opt.Logf("publish: spool: %v", err)
+				}
+				if len(batch) == 0 {
+					break
+				}
+				limit := len(batch)
+				for len(redo[k]) > 0 && redo[k][0].first < batch[0].Num {
+					redo[k] = redo[k][1:] // acknowledged, or dropped by the spool
+				}
+				if len(redo[k]) > 0 && redo[k][0].first == batch[0].Num {
+					limit = min(limit, redo[k][0].n)
+				} else {
+					redo[k] = redo[k][:0]
+				}
+				m, n := pack(p.subj[k], batch[:limit])
+				f, err := p.js.PublishMsgAsync(m, jetstream.WithMsgID(packID(batch[0].ID, n)))
 				if err != nil {
 					failed = true
 					if !fail(err) {
 						return nil
 					}
-					break
+					break fill
 				}
-				inflight = append(inflight, flight{k, m.Num, f})
-				next[k] = m.Num + 1
+				if len(redo[k]) > 0 {
+					redo[k] = redo[k][1:] // in flight again
+				}
+				inflight = append(inflight, flight{k, batch[0].Num, n, f})
+				next[k] = batch[0].Num + uint64(n)
 			}
 		}
 		if failed {
@@ -227,14 +274,16 @@ func (p *Publisher) Run() error {
 		}
 		// An acknowledgement is received once: the head's is taken.
 		var upTo [2]uint64
-		upTo[inflight[0].kind] = inflight[0].num + 1
+		upTo[inflight[0].kind] = inflight[0].first + uint64(inflight[0].n)
+		records := inflight[0].n
 		n := 1
 	done:
 		for ; n < len(inflight); n++ {
 			f := &inflight[n]
 			select {
 			case <-f.fut.Ok():
-				upTo[f.kind] = f.num + 1
+				upTo[f.kind] = f.first + uint64(f.n)
+				records += f.n
 			default:
 				break done
 			}
@@ -245,11 +294,60 @@ func (p *Publisher) Run() error {
 				if err := p.q[k].Ack(to); err != nil {
 					p.opt.Logf("publish: spool: %v", err)
 				}
+				if p.opt.Spool == nil {
+					p.ackedSlabs(Kind(k), to)
+				}
 			}
 		}
-		p.acked.Add(uint64(n))
+		p.acked.Add(uint64(records))
 		backoff = 100 * time.Millisecond
 	}
+}
+
+// slabSize is the size of the slabs Put copies lines into.
+const slabSize = 256 << 10
+
+// fullSlab is a slab of the memory queue that holds lines up to the one
+// numbered last.
+type fullSlab struct {
+	buf  []byte
+	last uint64
+}
+
+// newSlab returns an empty slab for at least n bytes, after old (the
+// slab of kind k that is full) is set aside until its lines are
+// acknowledged.
+func (p *Publisher) newSlab(k Kind, old []byte, n int) []byte {
+	p.slabMu.Lock()
+	defer p.slabMu.Unlock()
+	if p.opt.Spool == nil && len(old) > 0 {
+		// The memory queue numbers the lines of kind k from 0: the last
+		// line put is number seq-2, this one seq-1.
+		p.full[k] = append(p.full[k], fullSlab{old, p.seq[k] - 2})
+	}
+	if n <= slabSize && len(p.free) > 0 {
+		b := p.free[len(p.free)-1]
+		p.free = p.free[:len(p.free)-1]
+		return b[:0]
+	}
+	return make([]byte, 0, max(slabSize, n))
+}
+
+// ackedSlabs frees the slabs of kind k whose lines are all numbered below upTo.
+func (p *Publisher) ackedSlabs(k Kind, upTo uint64) {
+	p.slabMu.Lock()
+	defer p.slabMu.Unlock()
+	n := 0
+	for _, f := range p.full[k] {
+		if f.last >= upTo {
+			break
+		}
+		if len(p.free) < 8 && cap(f.buf) == slabSize {
+			p.free = append(p.free, f.buf)
+		}
+		n++
+	}
+	p.full[k] = p.full[k][:copy(p.full[k], p.full[k][n:])]
 }
 
 // coalesceWait is how long the sender lets a burst gather.
@@ -464,10 +562,17 @@ func (p *Publisher) ReportFlow(f report.FlowSummary) {
 	_ = p.Put(KindEvent, b)
 }
 
-// appendJSONString appends s as a JSON string.
+// appendJSONString appends s as a JSON string, as json.Marshal would.
 func appendJSONString(dst []byte, s string) []byte {
-	q, _ := json.Marshal(s) // rare: names, groups, reasons
-	return append(dst, q...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // rare: escapes, non-ASCII
+			return append(dst, q...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // PublishHealth sends a heartbeat (not queued: a late heartbeat is

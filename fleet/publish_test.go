@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,17 +43,45 @@ func TestPublishOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ := js.Stream(ctx, Stream)
-	info, _ := st.Info(ctx)
-	if info.State.Msgs != n {
-		t.Fatalf("stream holds %d messages, want %d", info.State.Msgs, n)
+	lines := streamLines(t, st)
+	if len(lines) != n {
+		t.Fatalf("stream holds %d lines, want %d", len(lines), n)
 	}
-	m, err := st.GetMsg(ctx, 1)
+	for i, l := range lines {
+		want := fmt.Sprintf(`{"@timestamp":"x","event":{"kind":"alert"},"n":%d}`, i)
+		if l.subject != "egresswatch.s1.alert" || l.id != fmt.Sprint("s1.r1.a.", i+1) || l.data != want {
+			t.Fatalf("line %d: %s %s %s, want %s", i, l.subject, l.id, l.data, want)
+		}
+	}
+}
+
+type streamLine struct{ subject, id, data string }
+
+// streamLines returns every line the stream holds, in order, with the id
+// the collector gives it (the pack's id and the line's index).
+func streamLines(t testing.TB, st jetstream.Stream) []streamLine {
+	t.Helper()
+	ctx := context.Background()
+	info, err := st.Info(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Subject != "egresswatch.s1.alert" || m.Header.Get(jetstream.MsgIDHeader) != "s1.r1.a.1" || string(m.Data) != `{"@timestamp":"x","event":{"kind":"alert"},"n":0}` {
-		t.Errorf("first message: %s %v %s", m.Subject, m.Header, m.Data)
+	var out []streamLine
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream, first, n, ok := ParsePackID(m.Header.Get(jetstream.MsgIDHeader))
+		parts := strings.Split(string(m.Data), "\n")
+		if !ok || len(parts) != n {
+			t.Fatalf("message %d: id %q with %d lines", seq, m.Header.Get(jetstream.MsgIDHeader), len(parts))
+		}
+		for i, p := range parts {
+			out = append(out, streamLine{m.Subject, fmt.Sprint(stream, ".", first+uint64(i)), p})
+		}
 	}
+	return out
 }
 
 // TestReportFlowLine: the hand-built residency line is valid JSON that

@@ -52,8 +52,13 @@ func TestBrokerRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, _ := st.Info(ctx)
-	if info.State.Msgs != n {
-		t.Errorf("stream holds %d, want %d (first %d last %d)", info.State.Msgs, n, info.State.FirstSeq, info.State.LastSeq)
+	lines := streamLines(t, st)
+	if len(lines) != n {
+		t.Errorf("stream holds %d lines, want %d", len(lines), n)
+	}
+	for i, l := range lines {
+		if want := fmt.Sprintf(`{"n":%d}`, i); l.data != want {
+			t.Fatalf("line %d is %s, want %s (each once, in order)", i, l.data, want)
+		}
 	}
 }

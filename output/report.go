@@ -54,6 +54,9 @@ func (r *Report) Flow(f *track.FlowMeta, place *geo.Placement, e rules.Egress) {
 // counted. f is the flow the alert is about (nil for a DNS question or a
 // summary); pcap names its evidence capture ("" when none).
 func (r *Report) Alert(a *rules.Alert, f *track.FlowMeta, pcap string) {
+	if r.b.ForwardOnly {
+		return // it keeps nothing (and forwards flows only)
+	}
 	row := report.Alert{Groups: a.Match.Groups, Service: a.Service(), Country: a.Match.Country}
 	if rule := a.Match.Rule; rule != nil {
 		row.RuleName, row.Severity = rule.Name, a.Match.Severity.LogLevel()

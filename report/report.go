@@ -75,8 +75,8 @@ type Builder struct {
 	// OnFlow, when set, is given every flow AddFlow counts (a sensor that
 	// publishes them for a fleet report).
 	OnFlow func(FlowSummary)
-	// ForwardOnly keeps nothing: flows go to OnFlow only (a sensor that
-	// publishes them and writes no report of its own).
+	// ForwardOnly keeps nothing: flows go to OnFlow only, alerts nowhere
+	// (a sensor that publishes them and writes no report of its own).
 	ForwardOnly bool
 
 	// Approved maps a device group to the ISO 3166-1 alpha-2 codes its
@@ -268,6 +268,9 @@ func (b *Builder) AddFlow(f FlowSummary) {
 
 // AddAlert counts an alert against its group × service × country rows.
 func (b *Builder) AddAlert(a Alert) {
+	if b.ForwardOnly {
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n := max(a.Count, 1)

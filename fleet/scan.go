@@ -1,0 +1,258 @@
+package fleet
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+)
+
+// scanner walks one JSON line, reading only the values the fleet report
+// needs and skipping the rest unparsed: the collector reads every alert.
+// Each method reports false on malformed input.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
+		s.i++
+	}
+}
+
+// rawString reads a string and returns it with its quotes.
+func (s *scanner) rawString() ([]byte, bool) {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return nil, false
+	}
+	start := s.i
+	for s.i++; s.i < len(s.b); s.i++ {
+		switch s.b[s.i] {
+		case '\\':
+			s.i++
+		case '"':
+			s.i++
+			return s.b[start:s.i], true
+		}
+	}
+	return nil, false
+}
+
+// null reads a null, if that is what comes next.
+func (s *scanner) null() bool {
+	s.ws()
+	if len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "null" {
+		s.i += 4
+		return true
+	}
+	return false
+}
+
+// str reads a string value (null reads as "").
+func (s *scanner) str() (string, bool) {
+	if s.null() {
+		return "", true
+	}
+	raw, ok := s.rawString()
+	if !ok {
+		return "", false
+	}
+	for _, c := range raw[1 : len(raw)-1] {
+		if c == '\\' || c < 0x20 {
+			var v string
+			err := json.Unmarshal(raw, &v) // rare: escapes
+			return v, err == nil
+		}
+	}
+	return string(raw[1 : len(raw)-1]), true
+}
+
+// skip skips one value of any kind.
+func (s *scanner) skip() bool {
+	s.ws()
+	if s.i >= len(s.b) {
+		return false
+	}
+	switch s.b[s.i] {
+	case '"':
+		_, ok := s.rawString()
+		return ok
+	case '{':
+		return s.object(func([]byte) bool { return s.skip() })
+	case '[':
+		return s.array(func() bool { return s.skip() })
+	}
+	for s.i < len(s.b) { // number, true, false, null
+		switch s.b[s.i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return true
+		}
+		s.i++
+	}
+	return true
+}
+
+// object reads an object, calling member for each key with the scanner
+// at its value; member reads or skips the value.
+func (s *scanner) object(member func(key []byte) bool) bool {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return false
+	}
+	s.i++
+	for first := true; ; first = false {
+		s.ws()
+		if s.i < len(s.b) && s.b[s.i] == '}' && first {
+			s.i++
+			return true
+		}
+		raw, ok := s.rawString()
+		if !ok {
+			return false
+		}
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] != ':' {
+			return false
+		}
+		s.i++
+		if !member(raw[1 : len(raw)-1]) { // the keys read have no escapes
+			return false
+		}
+		s.ws()
+		if s.i >= len(s.b) {
+			return false
+		}
+		s.i++
+		switch s.b[s.i-1] {
+		case ',':
+		case '}':
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// array reads an array, calling elem with the scanner at each element.
+func (s *scanner) array(elem func() bool) bool {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '[' {
+		return false
+	}
+	s.i++
+	for first := true; ; first = false {
+		s.ws()
+		if s.i < len(s.b) && s.b[s.i] == ']' && first {
+			s.i++
+			return true
+		}
+		if !elem() {
+			return false
+		}
+		s.ws()
+		if s.i >= len(s.b) {
+			return false
+		}
+		s.i++
+		switch s.b[s.i-1] {
+		case ',':
+		case ']':
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// uint reads an unsigned integer.
+func (s *scanner) uint() (uint64, bool) {
+	s.ws()
+	start := s.i
+	if !s.skip() {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(s.b[start:s.i]), 10, 64)
+	return v, err == nil
+}
+
+// parseAlertFields reads the parts of an alert line the report needs,
+// as json.Unmarshal into alertFields would.
+func parseAlertFields(line []byte, a *alertFields) bool {
+	s := &scanner{b: line}
+	str := func(dst *string) bool {
+		v, ok := s.str()
+		*dst = v
+		return ok
+	}
+	e := &a.Egresswatch
+	ok := s.object(func(k []byte) bool {
+		switch string(k) {
+		case "@timestamp":
+			var t string
+			if !str(&t) {
+				return false
+			}
+			if t == "" {
+				return true
+			}
+			var err error
+			a.Timestamp, err = time.Parse(time.RFC3339Nano, t)
+			return err == nil
+		case "event":
+			return s.null() || s.object(func(k []byte) bool {
+				if string(k) == "action" {
+					return str(&a.Event.Action)
+				}
+				return s.skip()
+			})
+		case "rule":
+			return s.null() || s.object(func(k []byte) bool {
+				if string(k) == "id" {
+					return str(&a.Rule.ID)
+				}
+				return s.skip()
+			})
+		case "source":
+			return s.null() || s.object(func(k []byte) bool {
+				if string(k) == "ip" {
+					return str(&a.Source.IP)
+				}
+				return s.skip()
+			})
+		case "egresswatch":
+			return s.null() || s.object(func(k []byte) bool {
+				switch string(k) {
+				case "group":
+					e.Group = e.Group[:0]
+					return s.null() || s.array(func() bool {
+						var g string
+						ok := str(&g)
+						e.Group = append(e.Group, g)
+						return ok
+					})
+				case "service":
+					return str(&e.Service)
+				case "country":
+					return str(&e.Country)
+				case "evidence":
+					return s.null() || s.object(func(k []byte) bool {
+						if string(k) == "suppressed_count" {
+							if s.null() {
+								return true
+							}
+							v, ok := s.uint()
+							e.Evidence.Suppressed = v
+							return ok
+						}
+						return s.skip()
+					})
+				}
+				return s.skip()
+			})
+		}
+		return s.skip()
+	})
+	s.ws()
+	return ok && s.i == len(s.b)
+}
