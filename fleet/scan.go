@@ -96,17 +96,7 @@ func (s *scanner) skip() bool {
 // object reads an object, calling member for each key with the scanner
 // at its value; member reads or skips the value.
 func (s *scanner) object(member func(key []byte) bool) bool {
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != '{' {
-		return false
-	}
-	s.i++
-	for first := true; ; first = false {
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == '}' && first {
-			s.i++
-			return true
-		}
+	return s.list('{', '}', func() bool {
 		raw, ok := s.rawString()
 		if !ok {
 			return false
@@ -116,38 +106,30 @@ func (s *scanner) object(member func(key []byte) bool) bool {
 			return false
 		}
 		s.i++
-		if !member(raw[1 : len(raw)-1]) { // the keys read have no escapes
-			return false
-		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return false
-		}
-		s.i++
-		switch s.b[s.i-1] {
-		case ',':
-		case '}':
-			return true
-		default:
-			return false
-		}
-	}
+		return member(raw[1 : len(raw)-1]) // the keys read have no escapes
+	})
 }
 
 // array reads an array, calling elem with the scanner at each element.
 func (s *scanner) array(elem func() bool) bool {
+	return s.list('[', ']', elem)
+}
+
+// list reads open, items separated by commas, and close; item reads one
+// item with the scanner at it.
+func (s *scanner) list(open, close byte, item func() bool) bool {
 	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != '[' {
+	if s.i >= len(s.b) || s.b[s.i] != open {
 		return false
 	}
 	s.i++
 	for first := true; ; first = false {
 		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ']' && first {
+		if s.i < len(s.b) && s.b[s.i] == close && first {
 			s.i++
 			return true
 		}
-		if !elem() {
+		if !item() {
 			return false
 		}
 		s.ws()
@@ -157,7 +139,7 @@ func (s *scanner) array(elem func() bool) bool {
 		s.i++
 		switch s.b[s.i-1] {
 		case ',':
-		case ']':
+		case close:
 			return true
 		default:
 			return false

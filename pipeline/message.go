@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"cmp"
+
 	"github.com/egresswatch/egresswatch/capture"
 	"github.com/egresswatch/egresswatch/classify"
 	"github.com/egresswatch/egresswatch/geo"
@@ -54,26 +56,16 @@ type order struct {
 func (a *order) compare(b *order) int {
 	switch {
 	case a.n != b.n:
-		return cmpUint(a.n, b.n)
+		return cmp.Compare(a.n, b.n)
 	case a.boundary != b.boundary:
 		if a.boundary {
 			return 1
 		}
 		return -1
 	case a.boundary:
-		return cmpUint(a.firstN, b.firstN)
+		return cmp.Compare(a.firstN, b.firstN)
 	}
-	return cmpUint(uint64(a.sub), uint64(b.sub))
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.sub, b.sub)
 }
 
 // outbox is what one worker hands the merger for one batch: its messages

@@ -142,24 +142,8 @@ type deviceState struct {
 // alertEntryState is an AlertEntry and the country of its key (the
 // alert's own, where the entry's is "unknown" for none).
 type alertEntryState struct {
-	KeyCountry  string     `json:"key_country"`
-	Rule        string     `json:"rule"`
-	RuleName    string     `json:"rule_name"`
-	Severity    string     `json:"severity"`
-	Groups      []string   `json:"groups"`
-	Device      netip.Addr `json:"device"`
-	Service     string     `json:"service"`
-	Country     string     `json:"country"`
-	Dst         netip.Addr `json:"dst"`
-	Name        string     `json:"name"`
-	NameSource  string     `json:"name_source"`
-	PlaceSource string     `json:"placement_source"`
-	CommunityID string     `json:"community_id"`
-	Pcap        string     `json:"pcap"`
-	First       time.Time  `json:"first"`
-	Last        time.Time  `json:"last"`
-	Alerts      uint64     `json:"alerts"`
-	Suppressed  uint64     `json:"suppressed"`
+	KeyCountry string `json:"key_country"`
+	AlertEntry
 }
 
 // deviceRowState is a DeviceRow under its key (deviceKey); Addresses,
@@ -314,10 +298,9 @@ func (d *detail) save(s *detailState) {
 			x.device.Compare(y.device))
 	}) {
 		e := d.alerts[k]
-		s.Alerts = append(s.Alerts, alertEntryState{KeyCountry: k.country, Rule: e.Rule, RuleName: e.RuleName,
-			Severity: e.Severity, Groups: slices.Clone(e.Groups), Device: e.Device, Service: e.Service, Country: e.Country,
-			Dst: e.Dst, Name: e.Name, NameSource: e.NameSource, PlaceSource: e.PlaceSource, CommunityID: e.CommunityID,
-			Pcap: e.Pcap, First: e.First, Last: e.Last, Alerts: e.Alerts, Suppressed: e.Suppressed})
+		c := *e
+		c.Groups = slices.Clone(e.Groups)
+		s.Alerts = append(s.Alerts, alertEntryState{KeyCountry: k.country, AlertEntry: c})
 	}
 	s.Times = make(map[string]map[int64]uint64, len(d.times))
 	for rule, t := range d.times {
@@ -387,11 +370,9 @@ func (s *detailState) restore(d *detail) {
 			OutsideBytes: x.OutsideBytes, Alerts: x.Alerts, First: x.First, Last: x.Last,
 			services: strSet(x.Services), countries: strSet(x.Countries)}
 	}
-	for _, e := range s.Alerts {
-		d.alerts[alertKey{e.Rule, e.Service, e.KeyCountry, e.Device}] = &AlertEntry{Rule: e.Rule, RuleName: e.RuleName,
-			Severity: e.Severity, Groups: e.Groups, Device: e.Device, Service: e.Service, Country: e.Country, Dst: e.Dst,
-			Name: e.Name, NameSource: e.NameSource, PlaceSource: e.PlaceSource, CommunityID: e.CommunityID, Pcap: e.Pcap,
-			First: e.First, Last: e.Last, Alerts: e.Alerts, Suppressed: e.Suppressed}
+	for _, x := range s.Alerts {
+		e := x.AlertEntry
+		d.alerts[alertKey{e.Rule, e.Service, x.KeyCountry, e.Device}] = &e
 	}
 	for rule, t := range s.Times {
 		d.times[rule] = nonNil(t)
