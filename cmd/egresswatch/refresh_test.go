@@ -20,10 +20,7 @@ func TestRefreshGeodataScript(t *testing.T) {
 		}
 	}
 	tmp := t.TempDir()
-	ew := filepath.Join(tmp, "egresswatch")
-	if out, err := exec.Command("go", "build", "-o", ew, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	ew := buildBinary(t, tmp)
 	// The packages npm would hand out, as tarballs with a package/ folder.
 	pkgs := filepath.Join(tmp, "pkgs")
 	pack := func(name string, files map[string]string) {
