@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -38,7 +39,7 @@ type CollectorOptions struct {
 	Drops  uint64
 	Batch  int // messages awaiting acknowledgement: at most 4×Batch (default 2000)
 	// BatchBytes bounds the bytes fetched at a time (default 8 MiB): a
-	// message packs up to 64 KiB of records.
+	// message packs up to 256 KiB of records (less, compressed).
 	BatchBytes int
 	Logf       func(format string, args ...any)
 	Now        func() time.Time // default time.Now
@@ -63,10 +64,12 @@ type Collector struct {
 	sensors map[string]*sensorState
 	msgs    [numKinds]uint64
 	dups    uint64
+	badEnc  uint64 // messages whose encoding is not known: skipped
 	raised  uint64
 	seqOwn  uint64 // the collector's own alerts
 	ownRun  string
 	idBuf   []byte
+	zbuf    []byte // a compressed message, decoded
 }
 
 type sensorState struct {
@@ -209,14 +212,28 @@ func (c *Collector) handle(m jetstream.Msg) {
 		c.health(st, sensor, m.Data(), stored)
 		return
 	}
-	id := m.Headers().Get(jetstream.MsgIDHeader)
+	hdr := m.Headers()
+	id := hdr.Get(jetstream.MsgIDHeader)
+	data := m.Data()
+	switch enc := hdr.Get(ContentEncoding); enc {
+	case "":
+	case EncodingS2:
+		var err error
+		if c.zbuf, err = s2.Decode(c.zbuf[:cap(c.zbuf)], data); err != nil {
+			c.undecodable(sensor, id, err)
+			return
+		}
+		data = c.zbuf
+	default:
+		c.undecodable(sensor, id, fmt.Errorf("unknown %s %q", ContentEncoding, enc))
+		return
+	}
 	stream, seq, n, ok := ParsePackID(id)
 	if !ok || n == 1 {
-		c.record(st, sensor, kind, m.Data(), id, stream, seq, ok)
+		c.record(st, sensor, kind, data, id, stream, seq, ok)
 		return
 	}
 	// A pack: n lines, the i-th with the id stream.(seq+i).
-	data := m.Data()
 	for i := uint64(0); len(data) > 0; i++ {
 		line := data
 		if j := bytes.IndexByte(data, '\n'); j >= 0 {
@@ -227,6 +244,13 @@ func (c *Collector) handle(m jetstream.Msg) {
 		c.idBuf = strconv.AppendUint(append(append(c.idBuf[:0], stream...), '.'), seq+i, 10)
 		c.record(st, sensor, kind, line, string(c.idBuf), stream, seq+i, true)
 	}
+}
+
+// undecodable counts and logs a message that cannot be read: it is
+// acknowledged with its batch (it would not read better the next time).
+func (c *Collector) undecodable(sensor, id string, err error) {
+	c.badEnc++
+	c.opt.Logf("collect: message %s from %s skipped: %v", id, sensor, err)
 }
 
 // record writes one alert or event line with its id, unless that id was
@@ -511,22 +535,33 @@ type SensorStatus struct {
 	KernelDrops    uint64
 }
 
-// Status returns every sensor's state, by name, and the collector's
-// counters. Safe for concurrent use.
-func (c *Collector) Status() (sensors []SensorStatus, msgs [3]uint64, dups, raised uint64) {
+// CollectorStatus is the collector's state: every sensor's, by name, and
+// its counters.
+type CollectorStatus struct {
+	Sensors     []SensorStatus
+	Messages    [numKinds]uint64 // records consumed, by kind
+	Duplicates  uint64           // records skipped: already written
+	Undecodable uint64           // messages skipped: an encoding not known
+	Raised      uint64           // the collector's own alerts
+}
+
+// Status returns the collector's state. Safe for concurrent use.
+func (c *Collector) Status() CollectorStatus {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	s := CollectorStatus{Messages: c.msgs, Duplicates: c.dups, Undecodable: c.badEnc, Raised: c.raised}
 	for n, st := range c.sensors {
-		sensors = append(sensors, SensorStatus{n, st.lastSeen, st.lag, st.alerts, st.events, st.silent, st.drops})
+		s.Sensors = append(s.Sensors, SensorStatus{n, st.lastSeen, st.lag, st.alerts, st.events, st.silent, st.drops})
 	}
-	slices.SortFunc(sensors, func(a, b SensorStatus) int { return cmp.Compare(a.Name, b.Name) })
-	return sensors, c.msgs, c.dups, c.raised
+	slices.SortFunc(s.Sensors, func(a, b SensorStatus) int { return cmp.Compare(a.Name, b.Name) })
+	return s
 }
 
 // WriteMetrics writes the collector's metrics in the Prometheus text
 // format.
 func (c *Collector) WriteMetrics(w io.Writer) {
-	sensors, msgs, dups, raised := c.Status()
+	st := c.Status()
+	sensors, msgs, dups, raised := st.Sensors, st.Messages, st.Duplicates, st.Raised
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
 	fmt.Fprintln(bw, "# HELP egresswatch_collector_messages_total Records consumed, by kind: alert and event lines (a message packs several), heartbeats.")
@@ -537,6 +572,9 @@ func (c *Collector) WriteMetrics(w io.Writer) {
 	fmt.Fprintln(bw, "# HELP egresswatch_collector_duplicates_total Messages skipped: already written.")
 	fmt.Fprintln(bw, "# TYPE egresswatch_collector_duplicates_total counter")
 	fmt.Fprintf(bw, "egresswatch_collector_duplicates_total %d\n", dups)
+	fmt.Fprintln(bw, "# HELP egresswatch_collector_undecodable_total Messages skipped: their Content-Encoding is not known or their data does not decode.")
+	fmt.Fprintln(bw, "# TYPE egresswatch_collector_undecodable_total counter")
+	fmt.Fprintf(bw, "egresswatch_collector_undecodable_total %d\n", st.Undecodable)
 	fmt.Fprintln(bw, "# HELP egresswatch_collector_raised_total The collector's own alerts (sensor-silent, sensor-drops).")
 	fmt.Fprintln(bw, "# TYPE egresswatch_collector_raised_total counter")
 	fmt.Fprintf(bw, "egresswatch_collector_raised_total %d\n", raised)

@@ -56,7 +56,7 @@ func BenchmarkCollectorIngest(b *testing.B) {
 		start := time.Now()
 		go func() { done <- col.Run(cctx) }()
 		for {
-			_, msgs, _, _ := col.Status()
+			msgs := col.Status().Messages
 			if msgs[KindAlert] >= n {
 				break
 			}

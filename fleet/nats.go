@@ -70,7 +70,13 @@ func ParseSubject(subj string) (sensor string, k Kind, ok bool) {
 // sequence, e.g. "site-7.lq3x9a-1f2e.a.42". Sequences count from 1 per run
 // and kind.
 func MsgID(sensor, run string, k Kind, seq uint64) string {
-	return sensor + "." + run + "." + k.String()[:1] + "." + strconv.FormatUint(seq, 10)
+	return StreamID(sensor, run, k) + "." + strconv.FormatUint(seq, 10)
+}
+
+// StreamID is what the ids of one run's records of kind k share: sensor,
+// run and kind letter, e.g. "site-7.lq3x9a-1f2e.a".
+func StreamID(sensor, run string, k Kind) string {
+	return sensor + "." + run + "." + k.String()[:1]
 }
 
 // ParseMsgID splits an id made by MsgID: the stream it counts in
@@ -201,3 +207,11 @@ func StreamConfig() jetstream.StreamConfig {
 		Duplicates: DuplicateWindow,
 	}
 }
+
+// ContentEncoding is the header that says how a message's data is
+// compressed; EncodingS2 is its one value (S2, github.com/klauspost/compress/s2,
+// the block format NATS itself uses). A message without it is plain.
+const (
+	ContentEncoding = "Content-Encoding"
+	EncodingS2      = "s2"
+)

@@ -12,53 +12,49 @@ import (
 // each, separated by newlines: the broker stores, acknowledges and
 // de-duplicates a pack, not each record.
 const (
-	packLines = 256
-	packBytes = 64 << 10
+	packLines = 512
+	packBytes = 256 << 10
 )
 
 // pack returns the message holding the leading records of batch that go
 // together (one id stream, consecutive sequences, within the bounds; at
-// least the first record) and how many it holds.
-func pack(subj string, batch []Msg) (*nats.Msg, int) {
+// least the first record) and how many it holds. Its Data may be buf's
+// memory (buf is returned, grown, for the next pack) or the records' own.
+func pack(subj string, batch []Msg, buf []byte) (m *nats.Msg, n int, _ []byte) {
 	n, size := 1, len(batch[0].Data)
-	if len(batch) > 1 {
-		if stream, seq, ok := ParseMsgID(batch[0].ID); ok {
-			for n < min(len(batch), packLines) && size+1+len(batch[n].Data) <= packBytes {
-				s, q, ok := ParseMsgID(batch[n].ID)
-				if !ok || q != seq+uint64(n) || s != stream {
-					break
-				}
-				size += 1 + len(batch[n].Data)
-				n++
-			}
-		}
+	for n < min(len(batch), packLines) && size+1+len(batch[n].Data) <= packBytes &&
+		batch[n].Stream == batch[0].Stream && batch[n].Seq == batch[0].Seq+uint64(n) {
+		size += 1 + len(batch[n].Data)
+		n++
 	}
 	if n == 1 {
-		return &nats.Msg{Subject: subj, Data: batch[0].Data}, 1
+		return &nats.Msg{Subject: subj, Data: batch[0].Data}, 1, buf
 	}
 	if data, ok := adjacent(batch[:n]); ok {
-		return &nats.Msg{Subject: subj, Data: data}, n
+		return &nats.Msg{Subject: subj, Data: data}, n, buf
 	}
-	data := make([]byte, 0, size)
+	data := buf[:0]
 	for i := range n {
 		if i > 0 {
 			data = append(data, '\n')
 		}
 		data = append(data, batch[i].Data...)
 	}
-	return &nats.Msg{Subject: subj, Data: data}, n
+	return &nats.Msg{Subject: subj, Data: data}, n, data
 }
 
-// packID is the Nats-Msg-Id of a pack of n records whose first has the
-// id first: first itself for one record, else first+"+"+n, e.g.
+// packID is the Nats-Msg-Id of a pack of n records whose first is first:
+// first's id for one record, else that id+"+"+n, e.g.
 // "site-7.lq3x9a-1f2e.a.42+256". A pack sent again after a failure holds
 // the same records, so the broker drops the copy; record i's own id
 // (event.id at the collector) is its stream and the sequence first+i.
-func packID(first string, n int) string {
-	if n == 1 {
-		return first
+func packID(first *Msg, n int) string {
+	b := make([]byte, 0, len(first.Stream)+24)
+	b = first.AppendID(b)
+	if n > 1 {
+		b = strconv.AppendInt(append(b, '+'), int64(n), 10)
 	}
-	return first + "+" + strconv.Itoa(n)
+	return string(b)
 }
 
 // ParsePackID splits an id made by packID (or MsgID): the stream it counts

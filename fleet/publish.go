@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -30,6 +31,10 @@ type PublisherOptions struct {
 	// 65536), and a producer waits at the cap.
 	Spool     *Spool
 	MemoryMax int
+	// Compress, when set, sends each message compressed with S2 (its
+	// header Content-Encoding: s2): a fifth of the bytes for the broker
+	// to store and the collector to fetch.
+	Compress bool
 	// AckTimeout is how long an acknowledgement may take before the
 	// message is sent again (default 5s).
 	AckTimeout time.Duration
@@ -48,7 +53,8 @@ type Publisher struct {
 	js     jetstream.JetStream
 	sensor string
 	subj   [numKinds]string
-	q      [2]queue // KindAlert, KindEvent
+	stream [2]string // StreamID of this run, per kind
+	q      [2]queue  // KindAlert, KindEvent
 	seq    [2]uint64
 	hbSeq  atomic.Uint64
 
@@ -103,6 +109,9 @@ func NewPublisher(nc *nats.Conn, opt PublisherOptions) (*Publisher, error) {
 	for k := range numKinds {
 		p.subj[k] = Subject(p.sensor, k)
 	}
+	for _, k := range []Kind{KindAlert, KindEvent} {
+		p.stream[k] = StreamID(p.sensor, opt.Run, k)
+	}
 	if opt.Spool != nil {
 		p.q[KindAlert], p.q[KindEvent] = opt.Spool.queue(KindAlert), opt.Spool.queue(KindEvent)
 	} else {
@@ -126,7 +135,7 @@ func (p *Publisher) Put(k Kind, line []byte) error {
 	start := len(slab)
 	slab = append(append(slab, line...), '\n')
 	p.slab[k] = slab
-	m := Msg{Kind: k, ID: MsgID(p.sensor, p.opt.Run, k, p.seq[k]), Data: slab[start : start+len(line)]}
+	m := Msg{Kind: k, Stream: p.stream[k], Seq: p.seq[k], Data: slab[start : start+len(line)]}
 	if err := p.q[k].Put(m); err != nil {
 		return err
 	}
@@ -158,6 +167,8 @@ func (p *Publisher) Run() error {
 		// Nats-Msg-Id), so the broker drops those it already stored.
 		redo    [2][]flight
 		batch   = make([]Msg, 0, packLines)
+		joined  []byte // a pack's records, when they are not adjacent
+		zbuf    []byte // a pack compressed
 		closing bool
 		backoff = 100 * time.Millisecond
 	)
@@ -221,8 +232,20 @@ func (p *Publisher) Run() error {
 				} else {
 					redo[k] = redo[k][:0]
 				}
-				m, n := pack(p.subj[k], batch[:limit])
-				f, err := p.js.PublishMsgAsync(m, jetstream.WithMsgID(packID(batch[0].ID, n)))
+				var m *nats.Msg
+				var n int
+				m, n, joined = pack(p.subj[k], batch[:limit], joined)
+				if p.opt.Compress {
+					// The client copies the message into its buffer before
+					// PublishMsgAsync returns, and does not send it again by
+					// itself (no retry attempts: a failure comes back here and
+					// the pack is made again from the queue), so zbuf and
+					// joined serve the next pack.
+					zbuf = s2.Encode(zbuf[:cap(zbuf)], m.Data)
+					m.Data = zbuf
+					m.Header = nats.Header{ContentEncoding: []string{EncodingS2}}
+				}
+				f, err := p.js.PublishMsgAsync(m, jetstream.WithMsgID(packID(&batch[0], n)), jetstream.WithRetryAttempts(0))
 				if err != nil {
 					failed = true
 					if !fail(err) {
@@ -304,8 +327,14 @@ func (p *Publisher) Run() error {
 	}
 }
 
-// slabSize is the size of the slabs Put copies lines into.
-const slabSize = 256 << 10
+// slabSize is the size of the slabs Put copies lines into. Up to
+// maxFreeSlabs are kept for reuse: memory touched for the first time costs
+// a page fault a page, far more than the copy itself (a 2-core VM here:
+// 15 MB copied into new slabs took 53 ms, into reused ones 0.6 ms).
+const (
+	slabSize     = 256 << 10
+	maxFreeSlabs = 32
+)
 
 // fullSlab is a slab of the memory queue that holds lines up to the one
 // numbered last.
@@ -342,7 +371,7 @@ func (p *Publisher) ackedSlabs(k Kind, upTo uint64) {
 		if f.last >= upTo {
 			break
 		}
-		if len(p.free) < 8 && cap(f.buf) == slabSize {
+		if len(p.free) < maxFreeSlabs && cap(f.buf) == slabSize {
 			p.free = append(p.free, f.buf)
 		}
 		n++

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/egresswatch/egresswatch/internal/natstest"
@@ -18,8 +19,21 @@ import (
 )
 
 // TestPublishOnce: every line put is stored once, under its sensor's
-// subject, with its Nats-Msg-Id; lines cut across writes are whole.
+// subject, with its Nats-Msg-Id; lines cut across writes are whole;
+// compressed, the broker stores a fraction of the bytes.
 func TestPublishOnce(t *testing.T) {
+	var stored [2]uint64
+	for i, compress := range []bool{false, true} {
+		t.Run(fmt.Sprint("compress=", compress), func(t *testing.T) {
+			stored[i] = publishOnce(t, compress)
+		})
+	}
+	if stored[1]*3 > stored[0] {
+		t.Errorf("the stream holds %d bytes compressed and %d plain: want under a third", stored[1], stored[0])
+	}
+}
+
+func publishOnce(t *testing.T, compress bool) (storedBytes uint64) {
 	s := natstest.Start(t, "", 0)
 	nc := connect(t, s.ClientURL())
 	js, _ := jetstream.New(nc)
@@ -27,7 +41,7 @@ func TestPublishOnce(t *testing.T) {
 	if _, err := EnsureStream(ctx, js); err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewPublisher(nc, PublisherOptions{Observer: &output.Observer{Name: "s1"}, Run: "r1", Window: 64})
+	p, err := NewPublisher(nc, PublisherOptions{Observer: &output.Observer{Name: "s1"}, Run: "r1", Window: 64, Compress: compress})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +49,7 @@ func TestPublishOnce(t *testing.T) {
 	w := p.Writer(KindAlert, nil)
 	const n = 1000
 	for i := range n {
-		line := fmt.Sprintf(`{"@timestamp":"x","event":{"kind":"alert"},"n":%d}`+"\n", i)
+		line := fmt.Sprintf(`{"@timestamp":"x","event":{"kind":"alert"},"message":"Device 10.0.0.%d contacted 192.0.2.1, placed in CO","n":%d}`+"\n", i%250, i)
 		w.Write([]byte(line[:7])) // a line cut by a buffer boundary
 		w.Write([]byte(line[7:]))
 	}
@@ -48,11 +62,13 @@ func TestPublishOnce(t *testing.T) {
 		t.Fatalf("stream holds %d lines, want %d", len(lines), n)
 	}
 	for i, l := range lines {
-		want := fmt.Sprintf(`{"@timestamp":"x","event":{"kind":"alert"},"n":%d}`, i)
+		want := fmt.Sprintf(`{"@timestamp":"x","event":{"kind":"alert"},"message":"Device 10.0.0.%d contacted 192.0.2.1, placed in CO","n":%d}`, i%250, i)
 		if l.subject != "egresswatch.s1.alert" || l.id != fmt.Sprint("s1.r1.a.", i+1) || l.data != want {
 			t.Fatalf("line %d: %s %s %s, want %s", i, l.subject, l.id, l.data, want)
 		}
 	}
+	info, _ := st.Info(ctx)
+	return info.State.Bytes
 }
 
 type streamLine struct{ subject, id, data string }
@@ -73,7 +89,13 @@ func streamLines(t testing.TB, st jetstream.Stream) []streamLine {
 			t.Fatal(err)
 		}
 		stream, first, n, ok := ParsePackID(m.Header.Get(jetstream.MsgIDHeader))
-		parts := strings.Split(string(m.Data), "\n")
+		data := m.Data
+		if m.Header.Get(ContentEncoding) == EncodingS2 {
+			if data, err = s2.Decode(nil, data); err != nil {
+				t.Fatalf("message %d: %v", seq, err)
+			}
+		}
+		parts := strings.Split(string(data), "\n")
 		if !ok || len(parts) != n {
 			t.Fatalf("message %d: id %q with %d lines", seq, m.Header.Get(jetstream.MsgIDHeader), len(parts))
 		}

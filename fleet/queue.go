@@ -1,15 +1,27 @@
 package fleet
 
 import (
+	"strconv"
 	"sync"
 )
 
-// Msg is one message on its way to the broker.
+// Msg is one record on its way to the broker. Its id (the collector's
+// event.id) is Stream.Seq; Stream is shared by every record of a run and
+// kind, so queueing a record builds no string.
 type Msg struct {
-	Num  uint64 // its number in its queue, set by the queue
-	Kind Kind
-	ID   string // Nats-Msg-Id
-	Data []byte // one JSON line, without its newline
+	Num    uint64 // its number in its queue, set by the queue
+	Kind   Kind
+	Stream string // sensor.run.kind letter (StreamID)
+	Seq    uint64 // from 1 per stream
+	Data   []byte // one JSON line, without its newline
+}
+
+// ID returns the record's id, as MsgID makes it.
+func (m *Msg) ID() string { return string(m.AppendID(nil)) }
+
+// AppendID appends the record's id to b.
+func (m *Msg) AppendID(b []byte) []byte {
+	return strconv.AppendUint(append(append(b, m.Stream...), '.'), m.Seq, 10)
 }
 
 // queue holds a sensor's messages of one kind until the broker

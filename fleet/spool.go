@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -59,6 +60,10 @@ type spoolQueue struct {
 	rnum    uint64 // number of the next record r gives
 
 	cursorAt time.Time // when the acknowledged cursor was last written
+
+	idBuf  []byte // Put's record id
+	stream string // the last stream read: records share it
+	chunk  []byte // readAhead carves payloads from it
 }
 
 type segment struct {
@@ -212,9 +217,11 @@ func (q *spoolQueue) Put(m Msg) error {
 	s := q.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l := 3 + len(m.ID) + len(m.Data)
+	q.idBuf = m.AppendID(q.idBuf[:0])
+	id := q.idBuf
+	l := 3 + len(id) + len(m.Data)
 	for s.size()+int64(recordHeader+l) > s.max {
-		if !s.dropOldest(KindEvent) && !s.dropOldest(KindAlert) {
+		if !s.reclaim() && !s.dropOldest(KindEvent) && !s.dropOldest(KindAlert) {
 			break // nothing left to drop: one message over the cap
 		}
 	}
@@ -228,13 +235,13 @@ func (q *spoolQueue) Put(m Msg) error {
 	var hdr [recordHeader + 3]byte
 	payload := hdr[recordHeader:]
 	payload[0] = byte(m.Kind)
-	binary.LittleEndian.PutUint16(payload[1:], uint16(len(m.ID)))
-	crc := crc32.Update(crc32.ChecksumIEEE(payload), crc32.IEEETable, []byte(m.ID))
+	binary.LittleEndian.PutUint16(payload[1:], uint16(len(id)))
+	crc := crc32.Update(crc32.ChecksumIEEE(payload), crc32.IEEETable, id)
 	crc = crc32.Update(crc, crc32.IEEETable, m.Data)
 	binary.LittleEndian.PutUint32(hdr[:4], uint32(l))
 	binary.LittleEndian.PutUint32(hdr[4:8], crc)
 	q.bw.Write(hdr[:])
-	q.bw.WriteString(m.ID)
+	q.bw.Write(id)
 	if _, err := q.bw.Write(m.Data); err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
@@ -242,6 +249,28 @@ func (q *spoolQueue) Put(m Msg) error {
 	last.size += int64(recordHeader + l)
 	q.next++
 	return nil
+}
+
+// reclaim deletes segments whose records are all acknowledged, the one
+// being written included (a new one is started): what the cap counts is
+// the disk the spool takes. It reports whether it freed any.
+func (s *Spool) reclaim() bool {
+	freed := false
+	for _, q := range s.q {
+		if q == nil || q.len() > 0 || q.segs[len(q.segs)-1].size == 0 {
+			continue
+		}
+		if err := q.rotate(); err != nil {
+			continue
+		}
+		q.closeReader()
+		for _, sg := range q.segs[:len(q.segs)-1] {
+			os.Remove(q.path(sg.first))
+		}
+		q.segs = q.segs[len(q.segs)-1:]
+		freed = true
+	}
+	return freed
 }
 
 // dropOldest drops kind k's oldest segment holding unacknowledged
@@ -313,12 +342,28 @@ func (q *spoolQueue) readAhead(n int) error {
 		if _, err := io.ReadFull(q.br, hdr[:]); err != nil {
 			return fmt.Errorf("spool %s: record %d: %w", q.dir, q.rnum, err)
 		}
-		payload := make([]byte, binary.LittleEndian.Uint32(hdr[:4]))
+		l := int(binary.LittleEndian.Uint32(hdr[:4]))
+		if cap(q.chunk)-len(q.chunk) < l {
+			// Payloads are carved from chunks: pending holds them until
+			// they are acknowledged, then the garbage collector frees the chunk.
+			q.chunk = make([]byte, 0, max(l, 256<<10))
+		}
+		payload := q.chunk[len(q.chunk) : len(q.chunk)+l : len(q.chunk)+l]
+		q.chunk = q.chunk[:len(q.chunk)+l]
 		if _, err := io.ReadFull(q.br, payload); err != nil {
 			return fmt.Errorf("spool %s: record %d: %w", q.dir, q.rnum, err)
 		}
 		idLen := int(binary.LittleEndian.Uint16(payload[1:3]))
-		q.pending = append(q.pending, Msg{Num: q.rnum, Kind: Kind(payload[0]), ID: string(payload[3 : 3+idLen]), Data: payload[3+idLen:]})
+		id := payload[3 : 3+idLen]
+		i := bytes.LastIndexByte(id, '.')
+		seq, err := strconv.ParseUint(string(id[i+1:]), 10, 64)
+		if i < 0 || err != nil {
+			return fmt.Errorf("spool %s: record %d: bad id %q", q.dir, q.rnum, id)
+		}
+		if string(id[:i]) != q.stream {
+			q.stream = string(id[:i])
+		}
+		q.pending = append(q.pending, Msg{Num: q.rnum, Kind: Kind(payload[0]), Stream: q.stream, Seq: seq, Data: payload[3+idLen:]})
 		q.rnum++
 	}
 	return nil

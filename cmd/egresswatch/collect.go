@@ -120,8 +120,11 @@ func collect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := writeReport(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("report: %w", err)
 	}
-	sensors, msgs, dups, raised := col.Status()
+	st := col.Status()
 	fmt.Fprintf(stderr, "egresswatch collect: %d sensor(s); %d alert(s), %d event(s), %d heartbeat(s) consumed; %d duplicate(s) skipped; %d fleet alert(s) raised\n",
-		len(sensors), msgs[fleet.KindAlert], msgs[fleet.KindEvent], msgs[fleet.KindHealth], dups, raised)
+		len(st.Sensors), st.Messages[fleet.KindAlert], st.Messages[fleet.KindEvent], st.Messages[fleet.KindHealth], st.Duplicates, st.Raised)
+	if st.Undecodable > 0 {
+		fmt.Fprintf(stderr, "egresswatch collect: %d message(s) could not be decoded and were skipped (see the log above)\n", st.Undecodable)
+	}
 	return runErr
 }
