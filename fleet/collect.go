@@ -75,6 +75,7 @@ type Collector struct {
 type sensorState struct {
 	lastSeen  time.Time // stream time of its last message
 	lastHB    time.Time
+	lastHBID  string // the Nats-Msg-Id of that heartbeat
 	interval  time.Duration
 	lag       time.Duration // now - stream time of its last message, at receipt
 	alerts    uint64
@@ -127,6 +128,7 @@ func NewCollector(ctx context.Context, nc *nats.Conn, opt CollectorOptions) (*Co
 	if _, err := EnsureStream(ctx, c.js); err != nil {
 		return nil, err
 	}
+	c.seedSensors(ctx)
 	c.cons, err = c.js.CreateOrUpdateConsumer(ctx, Stream, jetstream.ConsumerConfig{
 		Durable: opt.Durable, // no filter: the stream holds only the fleet's subjects
 		// Each message is acknowledged once its batch is in the files.
@@ -207,12 +209,12 @@ func (c *Collector) handle(m jetstream.Msg) {
 	if !stored.IsZero() {
 		st.lag = now.Sub(stored)
 	}
+	hdr := m.Headers()
 	if kind == KindHealth {
 		c.msgs[kind]++
-		c.health(st, sensor, m.Data(), stored)
+		c.health(st, sensor, m.Data(), hdr.Get(jetstream.MsgIDHeader), stored)
 		return
 	}
-	hdr := m.Headers()
 	id := hdr.Get(jetstream.MsgIDHeader)
 	data := m.Data()
 	switch enc := hdr.Get(ContentEncoding); enc {
@@ -402,8 +404,12 @@ func (c *Collector) reportFlow(sensor string, line []byte) {
 	c.opt.Report.AddFlow(f)
 }
 
-// health takes a heartbeat: the sensor's interval, counters and drops.
-func (c *Collector) health(st *sensorState, sensor string, data []byte, stored time.Time) {
+// health takes a heartbeat (its message id is id): the sensor's
+// interval, counters and drops. The drops are those since the last
+// heartbeat of the run this collector took (heartbeats lost on the way
+// included), or, for the first it takes of a run (a collector that
+// restarted), those the heartbeat counts since the sensor's previous one.
+func (c *Collector) health(st *sensorState, sensor string, data []byte, id string, stored time.Time) {
 	var h Health
 	if json.Unmarshal(data, &h) != nil {
 		return
@@ -412,8 +418,8 @@ func (c *Collector) health(st *sensorState, sensor string, data []byte, stored t
 	if stored.IsZero() {
 		stored = h.Timestamp
 	}
-	if stored.After(st.lastHB) {
-		st.lastHB = stored
+	if !stored.Before(st.lastHB) {
+		st.lastHB, st.lastHBID = stored, id
 	}
 	st.interval = time.Duration(hs.IntervalSeconds * float64(time.Second))
 	st.policyRev = hs.PolicyRevision
@@ -421,12 +427,73 @@ func (c *Collector) health(st *sensorState, sensor string, data []byte, stored t
 		st.silent = false
 		c.opt.Logf("collect: sensor %s is heard again", sensor)
 	}
-	if hs.Run == st.run && hs.KernelDrops > st.drops && hs.KernelDrops-st.drops >= c.opt.Drops {
-		c.raise(stored, "sensor-drops", sensor, 47, "warning",
-			fmt.Sprintf("Sensor %s dropped %d packets in the kernel since its last heartbeat (threshold %d).", sensor, hs.KernelDrops-st.drops, c.opt.Drops),
-			map[string]any{"kernel_drops": hs.KernelDrops - st.drops, "packets": hs.Packets - st.packets})
+	drops, packets := hs.KernelDropsInterval, hs.PacketsInterval
+	if hs.Run == st.run && hs.KernelDrops >= st.drops {
+		drops, packets = hs.KernelDrops-st.drops, hs.Packets-st.packets
+	}
+	if drops > 0 && drops >= c.opt.Drops {
+		c.raise(ownAlertID("sensor-drops", id), stored, "sensor-drops", sensor, 47, "warning",
+			fmt.Sprintf("Sensor %s dropped %d packets in the kernel since its last heartbeat (threshold %d).", sensor, drops, c.opt.Drops),
+			map[string]any{"kernel_drops": drops, "packets": packets})
 	}
 	st.run, st.drops, st.packets = hs.Run, hs.KernelDrops, hs.Packets
+}
+
+// ownAlertID is the event.id of the collector's own alert rule about the
+// sensor's heartbeat hb (a message id): "fleet.<rule>.<hb>", e.g.
+// "fleet.sensor-silent.site-7.lq3x9a-1f2e.h.42". The alert is a function of
+// the heartbeat, so a restarted collector that reaches the same verdict
+// makes the same id, and writes the alert once. "" when hb is not a
+// message id (the alert then gets a number of the collector's run).
+func ownAlertID(rule, hb string) string {
+	if _, _, ok := ParseMsgID(hb); !ok {
+		return ""
+	}
+	return "fleet." + rule + "." + hb
+}
+
+// seedSensors reads each sensor's last heartbeat from the stream, so that
+// a collector that restarts knows, before any message comes, the sensors
+// it must hear from: one that went silent while no collector ran is found
+// silent too. Without the right to read the stream (a collector account
+// that may only consume) silence is judged from the next heartbeat on.
+func (c *Collector) seedSensors(ctx context.Context) {
+	st, err := c.js.Stream(ctx, Stream)
+	if err != nil {
+		c.opt.Logf("collect: sensors' last heartbeats: %v (silence is judged from their next heartbeat)", err)
+		return
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(Subject("*", KindHealth)))
+	if err != nil {
+		c.opt.Logf("collect: sensors' last heartbeats: %v (silence is judged from their next heartbeat)", err)
+		return
+	}
+	for subj := range info.State.Subjects {
+		sensor, kind, ok := ParseSubject(subj)
+		if !ok || kind != KindHealth {
+			continue
+		}
+		m, err := st.GetLastMsgForSubject(ctx, subj)
+		if err != nil {
+			c.opt.Logf("collect: last heartbeat of %s: %v", sensor, err)
+			continue
+		}
+		var h Health
+		if json.Unmarshal(m.Data, &h) != nil {
+			continue
+		}
+		c.mu.Lock()
+		s := c.sensor(sensor)
+		if m.Time.After(s.lastHB) {
+			s.lastHB, s.lastHBID = m.Time, m.Header.Get(jetstream.MsgIDHeader)
+			s.interval = time.Duration(h.Egresswatch.Health.IntervalSeconds * float64(time.Second))
+			s.policyRev = h.Egresswatch.Health.PolicyRevision
+		}
+		if m.Time.After(s.lastSeen) {
+			s.lastSeen = m.Time
+		}
+		c.mu.Unlock()
+	}
 }
 
 // checkSensors raises sensor-silent for each sensor whose last heartbeat
@@ -447,7 +514,7 @@ func (c *Collector) checkSensors() {
 		}
 		if now.Sub(st.lastHB) > time.Duration(c.opt.Misses)*st.interval {
 			st.silent = true
-			c.raise(now, "sensor-silent", n, 73, "error",
+			c.raise(ownAlertID("sensor-silent", st.lastHBID), now, "sensor-silent", n, 73, "error",
 				fmt.Sprintf("Sensor %s has sent no heartbeat for %s (%d intervals of %s): it, its link or its broker account is down.",
 					n, now.Sub(st.lastHB).Round(time.Second), c.opt.Misses, st.interval),
 				map[string]any{"last_seen": st.lastHB.UTC(), "heartbeat_interval_seconds": st.interval.Seconds()})
@@ -458,10 +525,17 @@ func (c *Collector) checkSensors() {
 // DatasetFleet is the event.dataset of the collector's own alerts.
 const DatasetFleet = "egresswatch.fleet"
 
-// raise writes one of the collector's own alerts.
-func (c *Collector) raise(t time.Time, rule, sensor string, severity int, level, msg string, extra map[string]any) {
+// raise writes one of the collector's own alerts, with the id id, unless
+// it wrote it before (a restart); with no id it numbers it in its run.
+func (c *Collector) raise(id string, t time.Time, rule, sensor string, severity int, level, msg string, extra map[string]any) {
+	if id == "" {
+		c.seqOwn++
+		id = c.opt.Observer.Name + "." + c.ownRun + ".a." + strconv.FormatUint(c.seqOwn, 10)
+	}
+	if !c.first(id) {
+		return // raised before this collector restarted
+	}
 	c.raised++
-	c.seqOwn++
 	type ruleObj struct {
 		ID      string `json:"id"`
 		Name    string `json:"name"`
@@ -491,7 +565,7 @@ func (c *Collector) raise(t time.Time, rule, sensor string, severity int, level,
 	a.Log.Level = level
 	a.Observer = output.AppendObserver(nil, c.opt.Observer)[len(`"observer":`):]
 	line, _ := json.Marshal(&a)
-	c.alerts.writeLine(line, c.opt.Observer.Name+"."+c.ownRun+".a."+strconv.FormatUint(c.seqOwn, 10))
+	c.alerts.writeLine(line, id)
 	c.opt.Logf("collect: %s", msg)
 }
 

@@ -143,3 +143,109 @@ func TestCollectEncodings(t *testing.T) {
 		t.Errorf("undecodable %d, want 2", st.Undecodable)
 	}
 }
+
+// TestCollectorRestartKeepsSensors: a collector that restarts knows the
+// sensors from their last heartbeats in the stream: one that fell silent
+// while no collector heard it raises sensor-silent on time, once over
+// any number of restarts; the first heartbeat a restarted collector takes
+// of a run judges drops on what it counts since the sensor's previous one.
+func TestCollectorRestartKeepsSensors(t *testing.T) {
+	s := natstest.Start(t, "", 0)
+	nc := connect(t, s.ClientURL())
+	js, _ := jetstream.New(nc)
+	if _, err := EnsureStream(context.Background(), js); err != nil {
+		t.Fatal(err)
+	}
+	alerts := filepath.Join(t.TempDir(), "alerts.jsonl")
+	// start runs a collector on the same durable consumer and file;
+	// stop ends it and returns its status.
+	start := func() (col *Collector, stop func() CollectorStatus) {
+		ctx, cancel := context.WithCancel(context.Background())
+		col, err := NewCollector(ctx, nc, CollectorOptions{Alerts: alerts, Drops: 100, Logf: t.Logf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() { done <- col.Run(ctx) }()
+		return col, func() CollectorStatus {
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			col.Close()
+			return col.Status()
+		}
+	}
+	count := func(rule string) int {
+		b, _ := os.ReadFile(alerts)
+		return bytes.Count(b, []byte(`"id":"`+rule+`"`))
+	}
+	p, err := NewPublisher(nc, PublisherOptions{Observer: &output.Observer{Name: "hb"}, Run: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const every = 400 * time.Millisecond
+	beat := func(hs HealthStats) {
+		hs.IntervalSeconds = every.Seconds()
+		if err := p.PublishHealth(EncodeHealth(time.Now(), &output.Observer{Name: "hb"}, hs)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	col, stop := start()
+	beat(HealthStats{Run: "r1"})
+	beat(HealthStats{Run: "r1"})
+	last := time.Now()
+	for col.Status().Messages[KindHealth] < 2 && time.Since(last) < 5*time.Second {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st := stop(); st.Messages[KindHealth] != 2 || count("sensor-silent") != 0 {
+		t.Fatalf("first collector: %d heartbeats, %d sensor-silent; want 2 and none", st.Messages[KindHealth], count("sensor-silent"))
+	}
+
+	// The sensor falls silent while a new collector starts: it consumes
+	// no heartbeat (all were acknowledged), yet finds the silence.
+	col, stop = start()
+	var silentAt time.Time
+	for time.Since(last) < 3*every+3*time.Second && silentAt.IsZero() {
+		time.Sleep(20 * time.Millisecond)
+		col.flush()
+		if count("sensor-silent") > 0 {
+			silentAt = time.Now()
+		}
+	}
+	st := stop()
+	switch took := silentAt.Sub(last); {
+	case silentAt.IsZero():
+		t.Fatal("the restarted collector raised no sensor-silent")
+	case took < 3*every-50*time.Millisecond || took > 3*every+2*time.Second:
+		t.Errorf("sensor-silent %v after the last heartbeat, want just after 3 intervals (%v)", took, 3*every)
+	}
+	if st.Messages[KindHealth] != 0 {
+		t.Errorf("the restarted collector consumed %d heartbeats, want 0 (the test would not test seeding)", st.Messages[KindHealth])
+	}
+
+	// A third collector reaches the same verdict and writes nothing again.
+	col, stop = start()
+	time.Sleep(1500 * time.Millisecond)
+	st = stop()
+	if n := count("sensor-silent"); n != 1 {
+		t.Errorf("%d sensor-silent alerts after another restart, want 1", n)
+	}
+	if len(st.Sensors) != 1 || !st.Sensors[0].Silent {
+		t.Errorf("third collector's sensors: %+v, want hb silent", st.Sensors)
+	}
+
+	// A new run of the sensor: the collector has no earlier heartbeat of
+	// it, and judges drops on the heartbeat's own interval counts.
+	col, stop = start()
+	beat(HealthStats{Run: "r2", KernelDrops: 5000, KernelDropsInterval: 600, Packets: 9000, PacketsInterval: 700})
+	for col.Status().Messages[KindHealth] < 1 && time.Since(last) < 20*time.Second {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	b, _ := os.ReadFile(alerts)
+	if count("sensor-drops") != 1 || !bytes.Contains(b, []byte(`"kernel_drops":600`)) || !bytes.Contains(b, []byte(`"packets":700`)) {
+		t.Errorf("want one sensor-drops alert for 600 drops in 700 packets:\n%s", b)
+	}
+}

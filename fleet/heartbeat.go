@@ -30,6 +30,11 @@ type HealthStats struct {
 	Packets          uint64  `json:"packets"`
 	PacketsPerSecond float64 `json:"packets_per_second"` // since the last heartbeat
 	KernelDrops      uint64  `json:"kernel_drops"`       // since the run started (live capture)
+	// KernelDropsInterval and PacketsInterval are counted since the
+	// sensor's previous heartbeat: a collector that has not seen that one
+	// (it restarted) judges drops on them.
+	KernelDropsInterval uint64 `json:"kernel_drops_interval"`
+	PacketsInterval     uint64 `json:"packets_interval"`
 	Flows            uint64  `json:"flows"`
 	Alerts           uint64  `json:"alerts"`
 	AlertsPerSecond  float64 `json:"alerts_per_second"`

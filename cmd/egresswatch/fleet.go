@@ -232,6 +232,7 @@ func (r *runSetup) heartbeat(every time.Duration, eng *pipeline.Engine, rings fu
 			return nil
 		}
 		var last pipeline.Summary
+		var lastDrops uint64
 		lastAt := time.Now()
 		beat := func() {
 			now := time.Now()
@@ -252,12 +253,14 @@ func (r *runSetup) heartbeat(every time.Duration, eng *pipeline.Engine, rings fu
 					h.KernelDrops += rg.Drops
 				}
 			}
+			h.KernelDropsInterval = h.KernelDrops - lastDrops
+			h.PacketsInterval = h.Packets - last.Decode.Frames
 			h.PlacementAgeSeconds = placementAge(r.db.Sources(), now).Seconds()
 			a, e := r.pub.Pending()
 			h.Pending = a + e
 			h.SpoolDropped = r.pub.Dropped()
 			_ = r.pub.PublishHealth(fleet.EncodeHealth(now, r.cfg.Observer, h)) // a lost heartbeat is news too
-			last, lastAt = s, now
+			last, lastAt, lastDrops = s, now, h.KernelDrops
 		}
 		beat()
 		t := time.NewTicker(every)
