@@ -33,12 +33,12 @@ type HealthStats struct {
 	// KernelDropsInterval and PacketsInterval are counted since the
 	// sensor's previous heartbeat: a collector that has not seen that one
 	// (it restarted) judges drops on them.
-	KernelDropsInterval uint64 `json:"kernel_drops_interval"`
-	PacketsInterval     uint64 `json:"packets_interval"`
-	Flows            uint64  `json:"flows"`
-	Alerts           uint64  `json:"alerts"`
-	AlertsPerSecond  float64 `json:"alerts_per_second"`
-	PolicyRevision   string  `json:"policy_revision,omitempty"`
+	KernelDropsInterval uint64  `json:"kernel_drops_interval"`
+	PacketsInterval     uint64  `json:"packets_interval"`
+	Flows               uint64  `json:"flows"`
+	Alerts              uint64  `json:"alerts"`
+	AlertsPerSecond     float64 `json:"alerts_per_second"`
+	PolicyRevision      string  `json:"policy_revision,omitempty"`
 	// PlacementAgeSeconds is the age of the oldest placement data file in
 	// use (0: unknown).
 	PlacementAgeSeconds float64 `json:"placement_age_seconds,omitempty"`
