@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/egresswatch/egresswatch/internal/natstest"
 	"github.com/egresswatch/egresswatch/output"
 )
 
@@ -22,14 +21,9 @@ import (
 // sensor-silent within 3 intervals (plus one fetch), not before; a jump
 // of kernel drops between two heartbeats raises sensor-drops.
 func TestSensorSilentAndDrops(t *testing.T) {
-	s := natstest.Start(t, "", 0)
-	nc := connect(t, s.ClientURL())
-	js, _ := jetstream.New(nc)
+	nc, _ := broker(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if _, err := EnsureStream(ctx, js); err != nil {
-		t.Fatal(err)
-	}
 	alerts := filepath.Join(t.TempDir(), "alerts.jsonl")
 	col, err := NewCollector(ctx, nc, CollectorOptions{Alerts: alerts, Drops: 100})
 	if err != nil {
@@ -84,14 +78,9 @@ func TestSensorSilentAndDrops(t *testing.T) {
 // whose S2 data is corrupt, is counted and skipped, and the messages
 // after it are written.
 func TestCollectEncodings(t *testing.T) {
-	s := natstest.Start(t, "", 0)
-	nc := connect(t, s.ClientURL())
-	js, _ := jetstream.New(nc)
+	nc, js := broker(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if _, err := EnsureStream(ctx, js); err != nil {
-		t.Fatal(err)
-	}
 	send := func(id, enc string, data []byte) {
 		t.Helper()
 		m := nats.NewMsg(Subject("enc", KindAlert))
@@ -150,12 +139,7 @@ func TestCollectEncodings(t *testing.T) {
 // any number of restarts; the first heartbeat a restarted collector takes
 // of a run judges drops on what it counts since the sensor's previous one.
 func TestCollectorRestartKeepsSensors(t *testing.T) {
-	s := natstest.Start(t, "", 0)
-	nc := connect(t, s.ClientURL())
-	js, _ := jetstream.New(nc)
-	if _, err := EnsureStream(context.Background(), js); err != nil {
-		t.Fatal(err)
-	}
+	nc, _ := broker(t)
 	alerts := filepath.Join(t.TempDir(), "alerts.jsonl")
 	// start runs a collector on the same durable consumer and file;
 	// stop ends it and returns its status.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Times a replay of a generated workload without and with --publish (and
-# with --publish --spool), interleaved, against Debian's nats-server on
-# loopback; prints each run and the medians (wall seconds, max RSS MiB).
+# Times a replay of a generated workload without and with --publish (with
+# S2-compressed messages, the default; with plain ones; and with --spool),
+# interleaved, against Debian's nats-server on loopback; prints each run
+# and the medians: wall seconds, max RSS MiB, and the CPU the broker spent
+# on the run (it shares the machine's cores with the sensor here).
 # Usage: scripts/bench-fleet.sh [CAPTURE] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,23 +18,30 @@ nats-server -a 127.0.0.1 -p "$PORT" -js -sd "$W/nats" >"$W/nats.log" 2>&1 &
 NATS=$!
 trap 'kill $NATS 2>/dev/null; rm -rf "$W"' EXIT
 sleep 1
-declare -A wall rss
+declare -A wall rss broker
+ticks() { awk '{print $14 + $15}' "/proc/$NATS/stat"; } # the broker's CPU, in clock ticks
+HZ=$(getconf CLK_TCK)
 run() { # name args...
   local name=$1; shift
   rm -rf "$W/spool"
+  local t0; t0=$(ticks)
   /usr/bin/time -f "%e %M" -o "$W/t" $BIN replay -q --progress never --alerts "$W/alerts.jsonl" "$@" "$CAP" 2>>"$W/runs.log"
+  sleep 0.2 # the broker finishes storing
+  local b; b=$(awk -v a="$t0" -v b="$(ticks)" -v hz="$HZ" 'BEGIN {printf "%.2f", (b - a) / hz}')
   read -r e m <"$W/t"
-  wall[$name]+="$e "; rss[$name]+="$((m / 1024)) "
-  printf "%-14s %6.2fs %5d MiB\n" "$name" "$e" $((m / 1024))
+  wall[$name]+="$e "; rss[$name]+="$((m / 1024)) "; broker[$name]+="$b "
+  printf "%-16s %6.2fs %5d MiB  broker %5.2fs CPU\n" "$name" "$e" $((m / 1024)) "$b"
 }
+URL=nats://127.0.0.1:$PORT
 for i in $(seq "$RUNS"); do
   run plain
-  run publish --sensor bench --publish nats://127.0.0.1:$PORT
-  run publish+spool --sensor bench --publish nats://127.0.0.1:$PORT --spool "$W/spool"
+  run publish --sensor bench --publish $URL
+  run publish-plainjson --sensor bench --publish $URL --publish-compress none
+  run publish+spool --sensor bench --publish $URL --spool "$W/spool"
 done
-med() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+med() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "medians of $RUNS interleaved runs:"
-for n in plain publish publish+spool; do
-  printf "%-14s %6.2fs %5d MiB\n" "$n" "$(echo "${wall[$n]}" | med)" "$(echo "${rss[$n]}" | med)"
+for n in plain publish publish-plainjson publish+spool; do
+  printf "%-16s %6.2fs %5d MiB  broker %5.2fs CPU\n" "$n" "$(echo "${wall[$n]}" | med)" "$(echo "${rss[$n]}" | med)" "$(echo "${broker[$n]}" | med)"
 done
 grep -h "published" "$W/runs.log" | sort | uniq -c | head -3
