@@ -1,11 +1,16 @@
 package fleet
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -101,7 +106,7 @@ func NewRunID() string {
 // Conn is how to reach the broker.
 type Conn struct {
 	URL   string // nats://host:port, several separated by commas
-	Creds string // a .creds file (JWT + NKEY seed), or an .nk NKEY seed file
+	Creds string // a .creds file (JWT + NKEY seed), or an NKEY seed file (.nk), told apart by content
 	User  string // user and password (NATS_USER / NATS_PASSWORD style)
 	Pass  string
 	CA    string // CA bundle for TLS (tls:// URLs, or a server requiring TLS)
@@ -111,7 +116,10 @@ type Conn struct {
 }
 
 // Connect dials the broker. The connection reconnects forever: a sensor
-// outlives a broker that goes away.
+// outlives a broker that goes away, or is not there yet. A broker that
+// answers and refuses the connection (TLS: a certificate either side does
+// not trust, no client certificate; credentials it does not know) is an
+// error, which names what failed: trying again would not help.
 func (c Conn) Connect(logf func(format string, args ...any)) (*nats.Conn, error) {
 	if c.URL == "" {
 		return nil, errors.New("no NATS URL")
@@ -120,7 +128,6 @@ func (c Conn) Connect(logf func(format string, args ...any)) (*nats.Conn, error)
 		nats.Name(c.Name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(500 * time.Millisecond),
-		nats.RetryOnFailedConnect(true),
 		nats.ReconnectBufSize(-1), // the spool holds what is unacknowledged, not the client
 	}
 	if logf != nil {
@@ -133,15 +140,12 @@ func (c Conn) Connect(logf func(format string, args ...any)) (*nats.Conn, error)
 			nats.ReconnectHandler(func(nc *nats.Conn) { logf("nats: reconnected to %s", nc.ConnectedUrlRedacted()) }),
 			nats.ErrorHandler(errorLogger(logf)))
 	}
-	switch {
-	case strings.HasSuffix(c.Creds, ".nk"):
-		o, err := nats.NkeyOptionFromSeed(c.Creds)
+	if c.Creds != "" {
+		o, err := credsOption(c.Creds)
 		if err != nil {
-			return nil, fmt.Errorf("nkey %s: %w", c.Creds, err)
+			return nil, err
 		}
 		opts = append(opts, o)
-	case c.Creds != "":
-		opts = append(opts, nats.UserCredentials(c.Creds))
 	}
 	if c.User != "" {
 		opts = append(opts, nats.UserInfo(c.User, c.Pass))
@@ -149,14 +153,102 @@ func (c Conn) Connect(logf func(format string, args ...any)) (*nats.Conn, error)
 	if c.CA != "" {
 		opts = append(opts, nats.RootCAs(c.CA))
 	}
-	if c.Cert != "" || c.Key != "" {
+	if (c.Cert == "") != (c.Key == "") {
+		return nil, errors.New("nats: a client certificate needs both its certificate and its key file")
+	}
+	if c.Cert != "" {
 		opts = append(opts, nats.ClientCert(c.Cert, c.Key))
 	}
+	// One attempt first, to tell a broker that refuses from one that is
+	// away; then, if it is away, a connection that keeps trying.
 	nc, err := nats.Connect(c.URL, opts...)
+	if err != nil && !refused(err) {
+		nc, err = nats.Connect(c.URL, append(opts, nats.RetryOnFailedConnect(true))...)
+	}
 	if err != nil {
+		if why := c.refusal(err); why != "" {
+			return nil, fmt.Errorf("nats %s: %s: %w", c.URL, why, err)
+		}
 		return nil, fmt.Errorf("nats %s: %w", c.URL, err)
 	}
 	return nc, nil
+}
+
+// credsOption is the option for a credentials file: a .creds file (a
+// user JWT, then its NKEY seed) or, whatever its name, a file holding
+// only an NKEY seed (nk -gen user). Reading it now also reports a file
+// that is missing at once, not at each connection attempt.
+func credsOption(path string) (nats.Option, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("nats credentials: %w", err)
+	}
+	isCreds := bytes.Contains(b, []byte("BEGIN NATS USER JWT"))
+	clear(b) // a seed is a secret: do not leave it in memory
+	if isCreds {
+		return nats.UserCredentials(path), nil
+	}
+	o, err := nats.NkeyOptionFromSeed(path)
+	if err != nil {
+		return nil, fmt.Errorf("nats credentials %s: not a .creds file, and not an NKEY user seed: %w", path, err)
+	}
+	return o, nil
+}
+
+// refused reports whether a failed connection attempt was refused (TLS
+// or credentials), as opposed to a broker that could not be reached or
+// was too slow.
+func refused(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	for _, e := range []error{nats.ErrTLS, nats.ErrSecureConnWanted, nats.ErrSecureConnRequired,
+		nats.ErrAuthorization, nats.ErrAuthExpired, nats.ErrAuthRevoked, nats.ErrAccountAuthExpired} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return tlsAlert(err)
+}
+
+// tlsAlert reports whether err is a TLS alert from the server. With TLS
+// 1.3 the server judges the client certificate after the client has
+// finished its handshake: its alert (or, when the connection is closed
+// first, a broken pipe nats reports as ErrTLS) arrives on the first read.
+func tlsAlert(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error" // as crypto/tls reports a received alert
+}
+
+// refusal says in a user's words why the broker was refused, naming the
+// file concerned; "" when err says it well enough or is no refusal.
+func (c Conn) refusal(err error) string {
+	var unknownCA x509.UnknownAuthorityError
+	var verify *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &unknownCA) && c.CA == "":
+		return "the server's TLS certificate is not trusted (checked against the system's CAs: no CA file given)"
+	case errors.As(err, &unknownCA):
+		return "the server's TLS certificate is not trusted (checked against the CA file " + c.CA + ")"
+	case errors.As(err, &verify): // another host's certificate, an expired one: err says which
+		return ""
+	case errors.Is(err, nats.ErrTLS) || tlsAlert(err):
+		if c.Cert == "" {
+			return "the server ended the TLS connection (does it require a client certificate? none was given)"
+		}
+		return "the server ended the TLS connection (does it accept the client certificate " + c.Cert + "? is it signed by the CA the server trusts?)"
+	case errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrAuthExpired), errors.Is(err, nats.ErrAuthRevoked),
+		errors.Is(err, nats.ErrAccountAuthExpired):
+		switch {
+		case c.Creds != "":
+			return "the server refused the credentials in " + c.Creds
+		case c.User != "":
+			return "the server refused user " + c.User + " and its password"
+		}
+		return "the server wants credentials, and none were given"
+	}
+	return ""
 }
 
 // errorLogger logs the connection's asynchronous errors (a permissions

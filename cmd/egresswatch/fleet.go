@@ -29,7 +29,7 @@ func (n *natsFlags) register(fs *flag.FlagSet, urlFlag string) {
 	if urlFlag != "" {
 		fs.StringVar(&n.conn.URL, urlFlag, "", "NATS `URL` (nats://HOST:PORT or tls://HOST:PORT; comma-separated for a cluster)")
 	}
-	fs.StringVar(&n.conn.Creds, "nats-creds", "", "NATS credentials `FILE`: a .creds file (JWT + NKEY) or an .nk NKEY seed")
+	fs.StringVar(&n.conn.Creds, "nats-creds", "", "NATS credentials `FILE`: a .creds file (JWT + NKEY) or an NKEY seed (.nk, as nk -gen user writes it)")
 	fs.StringVar(&n.conn.User, "nats-user", os.Getenv("NATS_USER"), "NATS user (default $NATS_USER; password in $NATS_PASSWORD)")
 	n.conn.Pass = os.Getenv("NATS_PASSWORD")
 	fs.StringVar(&n.conn.CA, "nats-ca", "", "CA bundle `FILE` to verify the NATS server's TLS certificate")

@@ -134,9 +134,9 @@ func policyPush(args []string, stdout, stderr io.Writer) int {
 	c := nf.conn
 	c.Name = "egresswatch policy push"
 	nc, err := c.Connect(nil)
-	if err != nil {
+	if err != nil { // the flags are wrong, or the broker refused them (TLS, credentials)
 		fmt.Fprintf(stderr, "egresswatch policy push: %v\n", err)
-		return 1
+		return 2
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)

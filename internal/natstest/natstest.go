@@ -1,5 +1,6 @@
 // Package natstest runs an embedded nats-server with JetStream for tests,
-// on a loopback port.
+// on a loopback port, and makes what its TLS and NKEY configurations need:
+// throwaway CAs and certificates, user NKEYs.
 package natstest
 
 import (
