@@ -21,14 +21,15 @@ vet:
 
 # Debian packages the live-capture end-to-end tests use (e2e/), and the browser
 # the HTML report's tests drive (report/), and tshark, which reads the evidence
-# captures back (pipeline/); they skip without them or without
-# root. Installed when missing and running as root.
-DEBS := tcpdump:tcpdump tcpreplay:tcpreplay ethtool:ethtool ip:iproute2 chromium:chromium tshark:tshark
+# captures back (pipeline/), and nats-server, the broker the fleet's fault test
+# SIGKILLs (cmd/egresswatch TestFleetBrokerSIGKILL); they skip without them or
+# without root. Installed when missing and running as root.
+DEBS := tcpdump:tcpdump tcpreplay:tcpreplay ethtool:ethtool ip:iproute2 chromium:chromium tshark:tshark nats-server:nats-server
 deps:
 	@need=""; for t in $(DEBS); do command -v $${t%%:*} >/dev/null 2>&1 || need="$$need $${t#*:}"; done; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
-	  else echo "note: live e2e tests will skip: missing$$need (run as root to install)"; fi; \
+	  else echo "note: the tests that need them will skip: missing$$need (run as root to install)"; fi; \
 	fi
 
 test: deps vet
