@@ -77,6 +77,7 @@ type Publisher struct {
 
 	acked, retries atomic.Uint64
 	connected      atomic.Bool
+	flying         [2]atomic.Int64 // records in compressed packs not acknowledged (retain)
 }
 
 // NewPublisher returns a Publisher on nc; Run sends.
@@ -158,7 +159,16 @@ func (p *Publisher) Run() error {
 		first uint64 // the number of its first record
 		n     int    // records packed in it
 		fut   jetstream.PubAckFuture
+		msg   *nats.Msg // retain: the pack as sent, to send again
+		id    string
 	}
+	// Without a spool, a compressed pack is kept instead of its records:
+	// they leave the queue (and their slab is reused) as soon as they are
+	// packed, and the pack, a fraction of their size, waits for the
+	// broker. Memory new to the process is dear (a page fault a page),
+	// and records that wait for a broker starved of the sensor's cores
+	// would need a great deal of it.
+	retain := p.opt.Spool == nil && p.opt.Compress
 	var (
 		inflight []flight
 		next     [2]uint64 // per kind: the number of the next record to send
@@ -166,9 +176,11 @@ func (p *Publisher) Run() error {
 		// failure: they are sent again with the same records (the same
 		// Nats-Msg-Id), so the broker drops those it already stored.
 		redo    [2][]flight
+		again   []flight // retain: packs to send again, oldest first
 		batch   = make([]Msg, 0, packLines)
 		joined  []byte // a pack's records, when they are not adjacent
 		zbuf    []byte // a pack compressed
+		kept    []byte // retain: the chunk the packs kept are copied into
 		closing bool
 		backoff = 100 * time.Millisecond
 	)
@@ -177,6 +189,10 @@ func (p *Publisher) Run() error {
 		p.retries.Add(1)
 		// The packs in flight come first; the ones still to send again
 		// after an earlier failure follow.
+		if retain {
+			again = append(append([]flight(nil), inflight...), again...)
+			inflight = inflight[:0]
+		}
 		for _, k := range []Kind{KindAlert, KindEvent} {
 			var spans []flight
 			for _, f := range inflight {
@@ -211,8 +227,26 @@ func (p *Publisher) Run() error {
 			closing = true
 		default:
 		}
-		// Fill the window, a pack of records per message.
+		// Fill the window, a pack of records per message: first the
+		// packs kept to send again.
 		failed := false
+		for len(again) > 0 && len(inflight) < p.opt.Window {
+			f := again[0]
+			fut, err := p.js.PublishMsgAsync(f.msg, jetstream.WithMsgID(f.id), jetstream.WithRetryAttempts(0))
+			if err != nil {
+				failed = true
+				if !fail(err) {
+					return nil
+				}
+				break
+			}
+			f.fut = fut
+			again = again[1:]
+			inflight = append(inflight, f)
+		}
+		if failed {
+			continue
+		}
 	fill:
 		for _, k := range []Kind{KindAlert, KindEvent} {
 			for len(inflight) < p.opt.Window {
@@ -239,13 +273,18 @@ func (p *Publisher) Run() error {
 					// The client copies the message into its buffer before
 					// PublishMsgAsync returns, and does not send it again by
 					// itself (no retry attempts: a failure comes back here and
-					// the pack is made again from the queue), so zbuf and
-					// joined serve the next pack.
+					// the pack is made again from the queue, or sent again
+					// from its own copy), so zbuf and joined serve the next
+					// pack.
 					zbuf = s2.Encode(zbuf[:cap(zbuf)], m.Data)
 					m.Data = zbuf
+					if retain {
+						m.Data, kept = carve(kept, zbuf)
+					}
 					m.Header = nats.Header{ContentEncoding: []string{EncodingS2}}
 				}
-				f, err := p.js.PublishMsgAsync(m, jetstream.WithMsgID(packID(&batch[0], n)), jetstream.WithRetryAttempts(0))
+				id := packID(&batch[0], n)
+				f, err := p.js.PublishMsgAsync(m, jetstream.WithMsgID(id), jetstream.WithRetryAttempts(0))
 				if err != nil {
 					failed = true
 					if !fail(err) {
@@ -256,8 +295,15 @@ func (p *Publisher) Run() error {
 				if len(redo[k]) > 0 {
 					redo[k] = redo[k][1:] // in flight again
 				}
-				inflight = append(inflight, flight{k, batch[0].Num, n, f})
+				fl := flight{kind: k, first: batch[0].Num, n: n, fut: f}
 				next[k] = batch[0].Num + uint64(n)
+				if retain {
+					fl.msg, fl.id = m, id
+					p.flying[k].Add(int64(n))
+					_ = p.q[k].Ack(next[k]) // the memory queue: no error
+					p.ackedSlabs(k, next[k])
+				}
+				inflight = append(inflight, fl)
 			}
 		}
 		if failed {
@@ -297,7 +343,9 @@ func (p *Publisher) Run() error {
 		}
 		// An acknowledgement is received once: the head's is taken.
 		var upTo [2]uint64
+		var flown [2]int64
 		upTo[inflight[0].kind] = inflight[0].first + uint64(inflight[0].n)
+		flown[inflight[0].kind] += int64(inflight[0].n)
 		records := inflight[0].n
 		n := 1
 	done:
@@ -306,12 +354,20 @@ func (p *Publisher) Run() error {
 			select {
 			case <-f.fut.Ok():
 				upTo[f.kind] = f.first + uint64(f.n)
+				flown[f.kind] += int64(f.n)
 				records += f.n
 			default:
 				break done
 			}
 		}
-		inflight = inflight[:copy(inflight, inflight[n:])]
+		clear(inflight[copy(inflight, inflight[n:]):])
+		inflight = inflight[:len(inflight)-n]
+		if retain {
+			for k, c := range flown {
+				p.flying[k].Add(-c)
+			}
+			upTo = [2]uint64{} // the records left their queue when packed
+		}
 		for k, to := range upTo {
 			if to > 0 {
 				if err := p.q[k].Ack(to); err != nil {
@@ -379,12 +435,24 @@ func (p *Publisher) ackedSlabs(k Kind, upTo uint64) {
 	p.full[k] = p.full[k][:copy(p.full[k], p.full[k][n:])]
 }
 
+// carve copies b into the free end of chunk (a new chunk when it does not
+// fit) and returns the copy and the chunk. Kept packs share chunks: a
+// chunk is freed by the garbage collector with its last pack.
+func carve(chunk, b []byte) (dst, _ []byte) {
+	if cap(chunk)-len(chunk) < len(b) {
+		chunk = make([]byte, 0, max(len(b), 256<<10))
+	}
+	n := len(chunk)
+	chunk = append(chunk, b...)
+	return chunk[n:len(chunk):len(chunk)], chunk
+}
+
 // coalesceWait is how long the sender lets a burst gather.
 const coalesceWait = 5 * time.Millisecond
 
 // Pending returns how many alerts and events await acknowledgement.
 func (p *Publisher) Pending() (alerts, events int) {
-	return p.q[KindAlert].Len(), p.q[KindEvent].Len()
+	return p.q[KindAlert].Len() + int(p.flying[KindAlert].Load()), p.q[KindEvent].Len() + int(p.flying[KindEvent].Load())
 }
 
 // Acked returns how many messages the broker has acknowledged.
