@@ -307,3 +307,28 @@ const (
 	ContentEncoding = "Content-Encoding"
 	EncodingS2      = "s2"
 )
+
+// WaitConnected waits until nc is connected to the broker, or ctx is
+// done; it says once, through logf, that it waits.
+func WaitConnected(ctx context.Context, nc *nats.Conn, logf func(format string, args ...any)) error {
+	if nc.IsConnected() {
+		return nil
+	}
+	if logf != nil {
+		logf("waiting for the broker at %s (not reachable yet)", nc.Opts.Url)
+	}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for !nc.IsConnected() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("broker at %s: %w", nc.Opts.Url, ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// ErrBrokerAway says the broker could not be reached (the connection
+// keeps trying).
+var ErrBrokerAway = errors.New("broker not reachable")

@@ -76,7 +76,6 @@ type Publisher struct {
 	free   [][]byte
 
 	acked, retries atomic.Uint64
-	connected      atomic.Bool
 	flying         [2]atomic.Int64 // records in compressed packs not acknowledged (retain)
 }
 
@@ -226,6 +225,9 @@ func (p *Publisher) Run() error {
 		case <-p.closing:
 			closing = true
 		default:
+		}
+		if !p.nc.IsConnected() && !p.awaitBroker() {
+			return nil // abandoned
 		}
 		// Fill the window, a pack of records per message: first the
 		// packs kept to send again.
@@ -381,6 +383,29 @@ func (p *Publisher) Run() error {
 		p.acked.Add(uint64(records))
 		backoff = 100 * time.Millisecond
 	}
+}
+
+// awaitBroker waits, without sending, while the broker cannot be reached
+// (the connection keeps trying; what is queued waits in the spool or in
+// memory); it says so once. It returns false if the run is abandoned.
+func (p *Publisher) awaitBroker() bool {
+	where := "in memory"
+	if p.opt.Spool != nil {
+		where = "in the spool " + p.opt.Spool.Dir()
+	}
+	a, e := p.Pending()
+	p.opt.Logf("publish: broker not reachable: %d alert(s) and %d event(s) wait %s", a, e, where)
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for !p.nc.IsConnected() {
+		select {
+		case <-p.abandon:
+			return false
+		case <-t.C:
+		}
+	}
+	p.opt.Logf("publish: broker reachable again: sending")
+	return true
 }
 
 // slabSize is the size of the slabs Put copies lines into. Up to

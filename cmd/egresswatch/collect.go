@@ -64,6 +64,14 @@ func collect(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return configErr(err)
 	}
 	defer nc.Close()
+	// A collector started before its broker (boot order) waits for it;
+	// SIGTERM while it waits ends it cleanly.
+	if err := fleet.WaitConnected(ctx, nc, logf); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return configErr(err)
+	}
 	host, _ := os.Hostname()
 	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	col, err := fleet.NewCollector(octx, nc, fleet.CollectorOptions{

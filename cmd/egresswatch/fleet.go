@@ -95,7 +95,13 @@ func (r *runSetup) startPublish(rf *runFlags, stderr io.Writer) error {
 		}
 	}
 	if _, err := fleet.EnsureStream(ctx, js); err != nil {
+		if !nc.IsConnected() {
+			err = fmt.Errorf("nats %s: %w", pf.url, fleet.ErrBrokerAway)
+		}
 		if spool == nil {
+			if errors.Is(err, fleet.ErrBrokerAway) {
+				return fmt.Errorf("%w; without --spool a sensor has nowhere to keep its alerts until it is: start it when the broker is up, or give --spool DIR", err)
+			}
 			return err
 		}
 		logf("%v: spooling to %s until the broker is reachable", err, pf.spool)
