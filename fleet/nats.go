@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -167,9 +168,9 @@ func (c Conn) Connect(logf func(format string, args ...any)) (*nats.Conn, error)
 	}
 	if err != nil {
 		if why := c.refusal(err); why != "" {
-			return nil, fmt.Errorf("nats %s: %s: %w", c.URL, why, err)
+			return nil, fmt.Errorf("nats %s: %s: %w", Redacted(c.URL), why, err)
 		}
-		return nil, fmt.Errorf("nats %s: %w", c.URL, err)
+		return nil, fmt.Errorf("nats %s: %w", Redacted(c.URL), err)
 	}
 	return nc, nil
 }
@@ -315,14 +316,14 @@ func WaitConnected(ctx context.Context, nc *nats.Conn, logf func(format string, 
 		return nil
 	}
 	if logf != nil {
-		logf("waiting for the broker at %s (not reachable yet)", nc.Opts.Url)
+		logf("waiting for the broker at %s (not reachable yet)", Redacted(nc.Opts.Url))
 	}
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for !nc.IsConnected() {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("broker at %s: %w", nc.Opts.Url, ctx.Err())
+			return fmt.Errorf("broker at %s: %w", Redacted(nc.Opts.Url), ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -332,3 +333,19 @@ func WaitConnected(ctx context.Context, nc *nats.Conn, logf func(format string, 
 // ErrBrokerAway says the broker could not be reached (the connection
 // keeps trying).
 var ErrBrokerAway = errors.New("broker not reachable")
+
+// Redacted returns the broker URLs (comma-separated) with any password,
+// or a token (a user without a password), replaced by "xxxxx", for
+// messages.
+func Redacted(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			if _, ok := u.User.Password(); !ok {
+				u.User = url.User("xxxxx")
+			}
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
+}

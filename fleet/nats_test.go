@@ -93,3 +93,16 @@ func TestConnectBrokerAway(t *testing.T) {
 		t.Errorf("Connect to a broker that is away: %v, want reconnecting", nc.Status())
 	}
 }
+
+func TestRedacted(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"nats://127.0.0.1:4222", "nats://127.0.0.1:4222"},
+		{"nats://site-1:s3cret@10.0.0.1:4222", "nats://site-1:xxxxx@10.0.0.1:4222"},
+		{"nats://a:p1@h1:4222,tls://b:p2@h2:4222", "nats://a:xxxxx@h1:4222,tls://b:xxxxx@h2:4222"},
+		{"nats://s3cret-token@h:4222", "nats://xxxxx@h:4222"},
+	} {
+		if got := Redacted(tt.in); got != tt.want {
+			t.Errorf("Redacted(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

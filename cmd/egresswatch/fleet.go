@@ -96,7 +96,7 @@ func (r *runSetup) startPublish(rf *runFlags, stderr io.Writer) error {
 	}
 	if _, err := fleet.EnsureStream(ctx, js); err != nil {
 		if !nc.IsConnected() {
-			err = fmt.Errorf("nats %s: %w", pf.url, fleet.ErrBrokerAway)
+			err = fmt.Errorf("nats %s: %w", fleet.Redacted(pf.url), fleet.ErrBrokerAway)
 		}
 		if spool == nil {
 			if errors.Is(err, fleet.ErrBrokerAway) {
