@@ -19,9 +19,20 @@ import (
 const alertLine = `{"@timestamp":"2025-03-11T09:00:00.123456Z","event":{"kind":"alert","dataset":"egresswatch.alert","severity":73,"action":"flow-named"},"log":{"level":"error"},"rule":{"id":"gov-sensitive-app","name":"Government device contacted a data-residency-sensitive service","ruleset":"egresswatch-policy"},"message":"Device 10.20.1.15 (government) connected to tiktok at www.tiktok.com (203.0.113.7, indeterminate); the policy allows only UK-ADEQUACY.","source":{"ip":"10.20.1.15","port":51234,"mac":"02-00-5E-10-00-01"},"destination":{"ip":"203.0.113.7","port":443,"domain":"www.tiktok.com"},"network":{"transport":"tcp","type":"ipv4","community_id":"1:abcdefghijABCDEFGHIJ0123456="},"egresswatch":{"group":["government"],"service":"tiktok","allowed":["UK-ADEQUACY"],"indeterminate":true,"placement":{"indeterminate":true,"reason":"no placement data"},"evidence":{"name_source":"sni","first_seen":"2025-03-11T09:00:00.1Z","last_seen":"2025-03-11T09:00:00.123456Z","suppressed_count":0},"policy":{"revision":"3"}},"observer":{"name":"site-1","hostname":"site-1.example","type":"sensor","version":"(devel)"}}`
 
 // BenchmarkCollectorIngest: the collector reads n alerts from the stream
-// (put there first by a publisher), writes them to a file and feeds the
+// (put there first by a publisher, in S2-compressed messages as sensors
+// send them by default, or plain), writes them to a file and feeds the
 // fleet report. Reports alerts/s and the heap in use after each round.
 func BenchmarkCollectorIngest(b *testing.B) {
+	for _, compress := range []bool{true, false} {
+		name := "s2"
+		if !compress {
+			name = "plain"
+		}
+		b.Run(name, func(b *testing.B) { benchIngest(b, compress) })
+	}
+}
+
+func benchIngest(b *testing.B, compress bool) {
 	const n = 200000
 	srv := natstest.Start(b, "", 0)
 	nc := connect(b, srv.ClientURL())
@@ -37,7 +48,7 @@ func BenchmarkCollectorIngest(b *testing.B) {
 		if st, err := js.Stream(ctx, Stream); err == nil {
 			st.Purge(ctx) // each round reads its own n
 		}
-		p, _ := NewPublisher(nc, PublisherOptions{Observer: &output.Observer{Name: "site-1"}, Run: fmt.Sprint(round), Window: 4096})
+		p, _ := NewPublisher(nc, PublisherOptions{Observer: &output.Observer{Name: "site-1"}, Run: fmt.Sprint(round), Window: 4096, Compress: compress})
 		go p.Run()
 		for range n {
 			p.Put(KindAlert, []byte(alertLine))
