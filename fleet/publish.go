@@ -183,11 +183,10 @@ func (p *Publisher) Run() error {
 		closing bool
 		backoff = 100 * time.Millisecond
 	)
-	fail := func(err error) bool {
-		p.opt.Logf("publish: %v (sent again)", err)
-		p.retries.Add(1)
-		// The packs in flight come first; the ones still to send again
-		// after an earlier failure follow.
+	// requeue makes what is in flight the next to send, again, in order:
+	// the packs in flight come first; the ones still to send again after
+	// an earlier failure follow.
+	requeue := func() {
 		if retain {
 			again = append(append([]flight(nil), inflight...), again...)
 			inflight = inflight[:0]
@@ -202,6 +201,11 @@ func (p *Publisher) Run() error {
 			redo[k] = append(spans, redo[k]...)
 		}
 		inflight, next = inflight[:0], [2]uint64{} // from the oldest unacknowledged
+	}
+	fail := func(err error) bool {
+		p.opt.Logf("publish: %v (sent again)", err)
+		p.retries.Add(1)
+		requeue()
 		select {
 		case <-time.After(backoff):
 		case <-p.abandon:
@@ -226,8 +230,14 @@ func (p *Publisher) Run() error {
 			closing = true
 		default:
 		}
-		if !p.nc.IsConnected() && !p.awaitBroker() {
-			return nil // abandoned
+		if !p.nc.IsConnected() {
+			if !p.awaitBroker() {
+				return nil // abandoned
+			}
+			// What was in flight when the broker went may never be
+			// acknowledged: it goes first, before anything newer, so the
+			// stream keeps the order (a copy the broker has is dropped).
+			requeue()
 		}
 		// Fill the window, a pack of records per message: first the
 		// packs kept to send again.

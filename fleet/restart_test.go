@@ -14,8 +14,15 @@ import (
 )
 
 // TestBrokerRestart: a broker shut down while a publisher sends, and
-// started again, holds every message once.
+// started again, holds every message once, in order; with plain messages
+// (resent from the queue) and compressed ones (resent from the packs kept).
 func TestBrokerRestart(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		t.Run(fmt.Sprint("compress=", compress), func(t *testing.T) { brokerRestart(t, compress) })
+	}
+}
+
+func brokerRestart(t *testing.T, compress bool) {
 	store := t.TempDir()
 	srv := natstest.Start(t, store, 0)
 	port := srv.Addr().(*net.TCPAddr).Port
@@ -25,7 +32,7 @@ func TestBrokerRestart(t *testing.T) {
 	if _, err := EnsureStream(ctx, js); err != nil {
 		t.Fatal(err)
 	}
-	p, _ := NewPublisher(nc, PublisherOptions{Observer: &output.Observer{Name: "b"}, Run: "r", Logf: t.Logf})
+	p, _ := NewPublisher(nc, PublisherOptions{Observer: &output.Observer{Name: "b"}, Run: "r", Compress: compress, Logf: t.Logf})
 	go p.Run()
 	const n = 40000
 	go func() {
