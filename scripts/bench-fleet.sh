@@ -40,8 +40,11 @@ for i in $(seq "$RUNS"); do
   run publish+spool --sensor bench --publish $URL --spool "$W/spool"
 done
 med() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-echo "medians of $RUNS interleaved runs:"
+echo "medians of $RUNS interleaved runs (x: wall against plain):"
+base=$(echo "${wall[plain]}" | med)
 for n in plain publish publish-plainjson publish+spool; do
-  printf "%-16s %6.2fs %5d MiB  broker %5.2fs CPU\n" "$n" "$(echo "${wall[$n]}" | med)" "$(echo "${rss[$n]}" | med)" "$(echo "${broker[$n]}" | med)"
+  w=$(echo "${wall[$n]}" | med)
+  printf "%-16s %6.2fs %5.3fx %5d MiB  broker %5.2fs CPU\n" "$n" "$w" "$(awk -v a="$w" -v b="$base" 'BEGIN {print a / b}')" \
+    "$(echo "${rss[$n]}" | med)" "$(echo "${broker[$n]}" | med)"
 done
 grep -h "published" "$W/runs.log" | sort | uniq -c | head -3
