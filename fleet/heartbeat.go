@@ -43,7 +43,7 @@ type HealthStats struct {
 	// use (0: unknown).
 	PlacementAgeSeconds float64 `json:"placement_age_seconds,omitempty"`
 	Pending             int     `json:"pending"`       // messages awaiting the broker
-	SpoolDropped        uint64  `json:"spool_dropped"` // dropped at the spool's cap
+	SpoolDropped        uint64  `json:"spool_dropped"` // not sent: dropped at the spool's cap, or too large
 }
 
 // EncodeHealth returns the heartbeat line for s, at t, from o.

@@ -77,6 +77,7 @@ type Publisher struct {
 
 	acked, retries atomic.Uint64
 	flying         [2]atomic.Int64 // records in compressed packs not acknowledged (retain)
+	oversize       atomic.Uint64   // records too large to send
 }
 
 // NewPublisher returns a Publisher on nc; Run sends.
@@ -124,6 +125,11 @@ func NewPublisher(nc *nats.Conn, opt PublisherOptions) (*Publisher, error) {
 // of kind k (KindAlert or KindEvent). line is copied.
 func (p *Publisher) Put(k Kind, line []byte) error {
 	line = bytes.TrimSuffix(line, []byte{'\n'})
+	if len(line) > maxRecord {
+		p.oversize.Add(1)
+		p.opt.Logf("publish: a %s of %d bytes is over the %d a message may hold: not sent (it is in the sensor's own file)", k, len(line), maxRecord)
+		return nil
+	}
 	p.seq[k]++
 	slab := p.slab[k]
 	if p.opt.Spool != nil {
@@ -719,12 +725,14 @@ func (p *Publisher) PublishHealth(line []byte) error {
 // RunID returns the run's id.
 func (p *Publisher) RunID() string { return p.opt.Run }
 
-// Dropped returns how many messages the spool dropped at its cap.
+// Dropped returns how many records were not sent: dropped by the spool at
+// its cap, or too large for a message.
 func (p *Publisher) Dropped() uint64 {
-	if p.opt.Spool == nil {
-		return 0
+	n := p.oversize.Load()
+	if p.opt.Spool != nil {
+		n += p.opt.Spool.Dropped()
 	}
-	return p.opt.Spool.Dropped()
+	return n
 }
 
 // Sensor returns the sensor's name.

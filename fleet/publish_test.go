@@ -129,3 +129,22 @@ func TestReportFlowLine(t *testing.T) {
 		t.Errorf("read back: %+v\n%s", r, got[0].Data)
 	}
 }
+
+// TestPutOversize: a record too large for a message is not queued (it
+// would be sent and refused forever); it is counted and logged.
+func TestPutOversize(t *testing.T) {
+	var logged []string
+	p := &Publisher{opt: PublisherOptions{Observer: &output.Observer{Name: "s1"},
+		Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }}, sensor: "s1"}
+	p.q[KindAlert], p.q[KindEvent] = newMemQueue(10), newMemQueue(10)
+	p.wake = make(chan struct{}, 1)
+	if err := p.Put(KindAlert, bytes.Repeat([]byte("x"), maxRecord+1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Put(KindAlert, []byte(`{"ok":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := p.Pending(); a != 1 || p.Dropped() != 1 || len(logged) != 1 {
+		t.Errorf("pending %d, dropped %d, logged %q: want 1, 1 and one line", a, p.Dropped(), logged)
+	}
+}

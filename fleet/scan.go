@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -28,15 +29,44 @@ func (s *scanner) rawString() ([]byte, bool) {
 	}
 	start := s.i
 	for s.i++; s.i < len(s.b); s.i++ {
-		switch s.b[s.i] {
-		case '\\':
-			s.i++
-		case '"':
+		switch c := s.b[s.i]; {
+		case c == '\\':
+			if !s.escape() {
+				return nil, false
+			}
+		case c == '"':
 			s.i++
 			return s.b[start:s.i], true
+		case c < 0x20: // a control character must be escaped
+			return nil, false
 		}
 	}
 	return nil, false
+}
+
+// escape checks the escape at s.i (a backslash) and leaves s.i at its
+// last byte.
+func (s *scanner) escape() bool {
+	if s.i+1 >= len(s.b) {
+		return false
+	}
+	s.i++
+	switch s.b[s.i] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return true
+	case 'u':
+		if s.i+4 >= len(s.b) {
+			return false
+		}
+		for _, c := range s.b[s.i+1 : s.i+5] {
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+		s.i += 4
+		return true
+	}
+	return false
 }
 
 // null reads a null, if that is what comes next.
@@ -83,14 +113,55 @@ func (s *scanner) skip() bool {
 	case '[':
 		return s.array(func() bool { return s.skip() })
 	}
+	start := s.i
 	for s.i < len(s.b) { // number, true, false, null
 		switch s.b[s.i] {
 		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return true
+			return literal(s.b[start:s.i])
 		}
 		s.i++
 	}
-	return true
+	return literal(s.b[start:s.i])
+}
+
+// literal reports whether tok is true, false, null or a JSON number.
+func literal(tok []byte) bool {
+	switch string(tok) {
+	case "true", "false", "null":
+		return true
+	}
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(tok) && '0' <= tok[i] && tok[i] <= '9' {
+			i, n = i+1, n+1
+		}
+		return n
+	}
+	if i < len(tok) && tok[i] == '-' {
+		i++
+	}
+	if i < len(tok) && tok[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return false
+	}
+	if i < len(tok) && tok[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(tok) && (tok[i] == 'e' || tok[i] == 'E') {
+		i++
+		if i < len(tok) && (tok[i] == '+' || tok[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(tok)
 }
 
 // object reads an object, calling member for each key with the scanner
@@ -106,7 +177,7 @@ func (s *scanner) object(member func(key []byte) bool) bool {
 			return false
 		}
 		s.i++
-		return member(raw[1 : len(raw)-1]) // the keys read have no escapes
+		return member(raw[1 : len(raw)-1])
 	})
 }
 
@@ -158,6 +229,25 @@ func (s *scanner) uint() (uint64, bool) {
 	return v, err == nil
 }
 
+// key returns the name among names that the object key k (as it is in
+// the line, without its quotes) stands for, as encoding/json matches
+// them: escapes decoded, case folded; "" for none.
+func key(k []byte, names ...string) string {
+	if bytes.IndexByte(k, '\\') >= 0 {
+		var d string
+		if json.Unmarshal(append(append([]byte{'"'}, k...), '"'), &d) != nil {
+			return ""
+		}
+		k = []byte(d)
+	}
+	for _, n := range names {
+		if string(k) == n || bytes.EqualFold(k, []byte(n)) {
+			return n
+		}
+	}
+	return ""
+}
+
 // parseAlertFields reads the parts of an alert line the report needs,
 // as json.Unmarshal into alertFields would.
 func parseAlertFields(line []byte, a *alertFields) bool {
@@ -168,43 +258,43 @@ func parseAlertFields(line []byte, a *alertFields) bool {
 		return ok
 	}
 	e := &a.Egresswatch
-	ok := s.object(func(k []byte) bool {
-		switch string(k) {
+	ok := s.null() || s.object(func(k []byte) bool {
+		switch key(k, "@timestamp", "event", "rule", "source", "egresswatch") {
 		case "@timestamp":
+			if s.null() {
+				return true // as encoding/json: null leaves the time alone
+			}
 			var t string
 			if !str(&t) {
 				return false
-			}
-			if t == "" {
-				return true
 			}
 			var err error
 			a.Timestamp, err = time.Parse(time.RFC3339Nano, t)
 			return err == nil
 		case "event":
 			return s.null() || s.object(func(k []byte) bool {
-				if string(k) == "action" {
+				if key(k, "action") != "" {
 					return str(&a.Event.Action)
 				}
 				return s.skip()
 			})
 		case "rule":
 			return s.null() || s.object(func(k []byte) bool {
-				if string(k) == "id" {
+				if key(k, "id") != "" {
 					return str(&a.Rule.ID)
 				}
 				return s.skip()
 			})
 		case "source":
 			return s.null() || s.object(func(k []byte) bool {
-				if string(k) == "ip" {
+				if key(k, "ip") != "" {
 					return str(&a.Source.IP)
 				}
 				return s.skip()
 			})
 		case "egresswatch":
 			return s.null() || s.object(func(k []byte) bool {
-				switch string(k) {
+				switch key(k, "group", "service", "country", "evidence") {
 				case "group":
 					e.Group = e.Group[:0]
 					return s.null() || s.array(func() bool {
@@ -219,7 +309,7 @@ func parseAlertFields(line []byte, a *alertFields) bool {
 					return str(&e.Country)
 				case "evidence":
 					return s.null() || s.object(func(k []byte) bool {
-						if string(k) == "suppressed_count" {
+						if key(k, "suppressed_count") != "" {
 							if s.null() {
 								return true
 							}

@@ -74,6 +74,11 @@ type segment struct {
 
 const recordHeader = 8 // length, crc32 of the payload
 
+// maxRecord bounds a record (a line is far smaller, and a message to the
+// broker is at most 1 MiB): a length beyond it is a damaged file, not a
+// reason to allocate gigabytes.
+const maxRecord = 512 << 10
+
 // OpenSpool opens (creating) the spool in dir, capped at size bytes.
 // What an earlier run left unacknowledged is sent first.
 func OpenSpool(dir string, size int64, logf func(string, ...any)) (*Spool, error) {
@@ -163,6 +168,9 @@ func scanSegment(path string) (n uint64, size int64, err error) {
 			break
 		}
 		l := binary.LittleEndian.Uint32(hdr[:4])
+		if l > maxRecord+3+255 {
+			break // damaged: what follows is cut off
+		}
 		if cap(buf) < int(l) {
 			buf = make([]byte, l)
 		}
@@ -343,6 +351,9 @@ func (q *spoolQueue) readAhead(n int) error {
 			return fmt.Errorf("spool %s: record %d: %w", q.dir, q.rnum, err)
 		}
 		l := int(binary.LittleEndian.Uint32(hdr[:4]))
+		if l > maxRecord+3+255 || l < 3 {
+			return fmt.Errorf("spool %s: record %d: damaged (length %d)", q.dir, q.rnum, l)
+		}
 		if cap(q.chunk)-len(q.chunk) < l {
 			// Payloads are carved from chunks: pending holds them until
 			// they are acknowledged, then the garbage collector frees the chunk.
