@@ -27,6 +27,10 @@ func (r *Report) Flow(f *track.FlowMeta, place *geo.Placement, e rules.Egress) {
 	if place == nil {
 		place = &geo.Placement{}
 	}
+	var dev report.DeviceInfo
+	if !r.b.ForwardOnly { // a builder that only forwards flows keeps no devices
+		dev = deviceInfo(&f.Device)
+	}
 	r.b.AddFlow(report.FlowSummary{
 		Groups:        e.Groups,
 		Service:       e.Service,
@@ -46,7 +50,7 @@ func (r *Report) Flow(f *track.FlowMeta, place *geo.Placement, e rules.Egress) {
 		Region:        place.Cloud.Region,
 		PlaceSource:   placementSource(place),
 		NameSource:    f.NameSource.String(),
-		DeviceInfo:    deviceInfo(&f.Device),
+		DeviceInfo:    dev,
 	})
 }
 

@@ -35,6 +35,7 @@ type merger struct {
 	// then SNI) is not counted again nor moved.
 	namedBy [flow.NumNameSources]uint64
 	in      rules.Input // the judge's input, reused
+	ein     rules.Input // the egress verdict's input: only what it reads
 }
 
 // flowState is what the merger keeps with each flow while it lives.
@@ -147,7 +148,7 @@ func (m *merger) ended(meta *track.FlowMeta, fs *flowState) {
 		m.events.Flow(meta, fs.placement())
 	}
 	if m.report != nil {
-		m.report.Flow(meta, fs.placement(), m.judge.Policy().Egress(m.flowInput(meta, fs)))
+		m.report.Flow(meta, fs.placement(), m.judge.Policy().Egress(m.egressInput(meta, fs)))
 	}
 	if m.evidence != nil {
 		m.evidence.End(meta.ID)
@@ -209,6 +210,15 @@ func (m *merger) flowInput(meta *track.FlowMeta, fs *flowState) *rules.Input {
 		Place:      fs.place,
 	}
 	return &m.in
+}
+
+// egressInput describes a flow to Policy.Egress: the fields it reads
+// (flowInput's copy of the whole placement costs more than the verdict).
+func (m *merger) egressInput(meta *track.FlowMeta, fs *flowState) *rules.Input {
+	in := &m.ein
+	in.Src, in.Device, in.Dst, in.Name = meta.Key.Src.Addr(), meta.Device, meta.Key.Dst.Addr(), meta.Name
+	in.Place.ASN = fs.place.ASN
+	return in
 }
 
 // dnsQueryInput describes a device's DNS question to the judge, like

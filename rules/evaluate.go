@@ -269,8 +269,8 @@ type Egress struct {
 	Service  string   // the destination's first service ("" if none)
 }
 
-// Egress describes the flow in (its source, device, destination, name and
-// placement).
+// Egress describes the flow in. It reads in.Src, in.Device, in.Dst,
+// in.Name and in.Place.ASN, nothing else.
 func (p *Policy) Egress(in *Input) Egress {
 	if p.IsInternal(in.Dst) {
 		return Egress{Internal: true}
