@@ -155,8 +155,10 @@ func (p *Publisher) Put(k Kind, line []byte) error {
 // Run sends queued messages until Close (then until the queues are empty)
 // or abandonment. It keeps up to Window messages awaiting acknowledgement
 // (alerts before events), takes them off their queue as their
-// acknowledgements come, in order, and after a failure sends everything
-// unacknowledged again. It returns nil.
+// acknowledgements come, in order (or, compressed without a spool, as
+// they are packed, keeping the packs), and after a failure, or when the
+// broker comes back, sends everything unacknowledged again first. While
+// the broker cannot be reached it sends nothing. It returns nil.
 func (p *Publisher) Run() error {
 	defer close(p.done)
 	type flight struct {
