@@ -48,6 +48,49 @@ func start(t *testing.T, bin, log string, args ...string) *exec.Cmd {
 
 func logOf(path string) string { b, _ := os.ReadFile(path); return string(b) }
 
+// crashRig is the fleet the crash tests kill parts of: a collector and
+// two sensors replaying generated captures that arrive slowly, k1 with a
+// spool and k2 holding what awaits the broker in memory. Files and logs
+// are in dir.
+type crashRig struct {
+	dir, collected string
+	colArgs        []string
+	spool          string
+	f1, f1b, f2    string // k1's alerts of its first run and of its restart; k2's
+	col, k1, k2    *exec.Cmd
+}
+
+// startCrashRig starts the rig on the broker at url: k1 replays a capture
+// of 40 000 packets made from seed1, k2 one of 20 000 from seed2, each
+// arriving in pieces1 (pieces2) pieces 150 (200) ms apart.
+func startCrashRig(t *testing.T, bin, dir, url string, seed1, pieces1, seed2, pieces2 int) *crashRig {
+	r := &crashRig{dir: dir, collected: filepath.Join(dir, "fleet-alerts.jsonl"), spool: filepath.Join(dir, "spool"),
+		f1: filepath.Join(dir, "k1-run1.jsonl"), f1b: filepath.Join(dir, "k1-run2.jsonl"), f2: filepath.Join(dir, "k2.jsonl")}
+	r.colArgs = []string{"collect", "--nats", url, "--alerts", r.collected, "--events", filepath.Join(dir, "fleet-events.jsonl")}
+	r.col = start(t, bin, filepath.Join(dir, "collect1.log"), r.colArgs...)
+	pipe1 := slowPipe(t, dir, genCapture(t, dir, seed1, 40000), pieces1, 150*time.Millisecond)
+	pipe2 := slowPipe(t, dir, genCapture(t, dir, seed2, 20000), pieces2, 200*time.Millisecond)
+	r.k1 = start(t, bin, filepath.Join(dir, "k1-run1.log"), "replay", "-q", "--workers", "1", "--sensor", "k1", "--alerts", r.f1,
+		"--publish", url, "--spool", r.spool, "--heartbeat", "1s", pipe1)
+	r.k2 = start(t, bin, filepath.Join(dir, "k2.log"), "replay", "-q", "--workers", "1", "--sensor", "k2", "--alerts", r.f2,
+		"--publish", url, "--heartbeat", "1s", pipe2)
+	return r
+}
+
+// k1Alerts writes, into one file it returns, k1's alerts of its killed
+// run, less the line being written when it was killed (it is lost, in
+// the spool too), and of its restart.
+func (r *crashRig) k1Alerts(t *testing.T) string {
+	both := filepath.Join(r.dir, "k1.jsonl")
+	b1, _ := os.ReadFile(r.f1)
+	b1 = b1[:bytes.LastIndexByte(b1, '\n')+1]
+	b2, _ := os.ReadFile(r.f1b)
+	if err := os.WriteFile(both, append(b1, b2...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return both
+}
+
 // TestFleetCrashes: while a sensor sends a capture that arrives slowly,
 // the collector is SIGKILLed and restarted, the broker is shut down
 // abruptly and brought back two seconds later, and then the sensor is
@@ -68,18 +111,8 @@ func TestFleetCrashes(t *testing.T) {
 	srv := natstest.Start(t, store, 0)
 	url := srv.ClientURL()
 	port := srv.Addr().(*net.TCPAddr).Port
-	collected, events := filepath.Join(dir, "fleet-alerts.jsonl"), filepath.Join(dir, "fleet-events.jsonl")
-	colArgs := []string{"collect", "--nats", url, "--alerts", collected, "--events", events}
-	col := start(t, bin, filepath.Join(dir, "collect1.log"), colArgs...)
-
-	spool := filepath.Join(dir, "spool")
-	f1, f1b, f2 := filepath.Join(dir, "k1-run1.jsonl"), filepath.Join(dir, "k1-run2.jsonl"), filepath.Join(dir, "k2.jsonl")
-	pipe1 := slowPipe(t, dir, genCapture(t, dir, 5, 40000), 40, 150*time.Millisecond)
-	pipe2 := slowPipe(t, dir, genCapture(t, dir, 6, 20000), 20, 200*time.Millisecond)
-	k1 := start(t, bin, filepath.Join(dir, "k1-run1.log"), "replay", "-q", "--workers", "1", "--sensor", "k1", "--alerts", f1,
-		"--publish", url, "--spool", spool, "--heartbeat", "1s", pipe1)
-	k2 := start(t, bin, filepath.Join(dir, "k2.log"), "replay", "-q", "--workers", "1", "--sensor", "k2", "--alerts", f2,
-		"--publish", url, "--heartbeat", "1s", pipe2)
+	r := startCrashRig(t, bin, dir, url, 5, 40, 6, 20)
+	col, colArgs, collected, spool, f1, f1b, f2, k1, k2 := r.col, r.colArgs, r.collected, r.spool, r.f1, r.f1b, r.f2, r.k1, r.k2
 
 	time.Sleep(1500 * time.Millisecond)
 	col.Process.Signal(syscall.SIGKILL) // the collector dies mid-batch
@@ -107,12 +140,7 @@ func TestFleetCrashes(t *testing.T) {
 		t.Fatalf("k2: %v: %s", err, logOf(filepath.Join(dir, "k2.log")))
 	}
 
-	// k1's file of the killed run, its restart's, and k2's.
-	both := filepath.Join(dir, "k1.jsonl")
-	b1, _ := os.ReadFile(f1)
-	b1 = b1[:bytes.LastIndexByte(b1, '\n')+1] // the line being written when it was killed is lost, in the spool too
-	b2, _ := os.ReadFile(f1b)
-	os.WriteFile(both, append(b1, b2...), 0o644)
+	both := r.k1Alerts(t)
 	want := countLines(both) + countLines(f2)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) && len(linesBySensor(t, collected)["k1"])+len(linesBySensor(t, collected)["k2"]) < want {

@@ -178,21 +178,11 @@ func TestFleetBrokerSIGKILL(t *testing.T) {
 	srv := &natsServer{bin: natsBin, store: filepath.Join(dir, "nats"), port: freePort(t)}
 	srv.start(t, filepath.Join(dir, "nats1.log"))
 	url := srv.url()
-	collected, events := filepath.Join(dir, "fleet-alerts.jsonl"), filepath.Join(dir, "fleet-events.jsonl")
-	colArgs := []string{"collect", "--nats", url, "--alerts", collected, "--events", events}
-	col := start(t, bin, filepath.Join(dir, "collect1.log"), colArgs...)
-
 	// The captures arrive over twelve and eight seconds: both sensors are
 	// still sending when the broker dies and when it comes back, and k1
 	// when it is killed.
-	spool := filepath.Join(dir, "spool")
-	f1, f1b, f2 := filepath.Join(dir, "k1-run1.jsonl"), filepath.Join(dir, "k1-run2.jsonl"), filepath.Join(dir, "k2.jsonl")
-	pipe1 := slowPipe(t, dir, genCapture(t, dir, 7, 40000), 80, 150*time.Millisecond)
-	pipe2 := slowPipe(t, dir, genCapture(t, dir, 8, 20000), 40, 200*time.Millisecond)
-	k1 := start(t, bin, filepath.Join(dir, "k1-run1.log"), "replay", "-q", "--workers", "1", "--sensor", "k1", "--alerts", f1,
-		"--publish", url, "--spool", spool, "--heartbeat", "1s", pipe1)
-	k2 := start(t, bin, filepath.Join(dir, "k2.log"), "replay", "-q", "--workers", "1", "--sensor", "k2", "--alerts", f2,
-		"--publish", url, "--heartbeat", "1s", pipe2)
+	r := startCrashRig(t, bin, dir, url, 7, 80, 8, 40)
+	col, colArgs, collected, spool, f1, f1b, f2, k1, k2 := r.col, r.colArgs, r.collected, r.spool, r.f1, r.f1b, r.f2, r.k1, r.k2
 	t0 := time.Now()
 	since := func() time.Duration { return time.Since(t0).Round(100 * time.Millisecond) }
 
@@ -254,15 +244,7 @@ func TestFleetBrokerSIGKILL(t *testing.T) {
 		t.Errorf("sensor k2 was not sending across the broker's death: %d alerts at its kill, %d in all", atKill[1], countLines(f2))
 	}
 
-	// k1's file of the killed run (less the line being written when it
-	// was killed: it is lost, in the spool too) and of its restart.
-	both := filepath.Join(dir, "k1.jsonl")
-	b1, _ := os.ReadFile(f1)
-	b1 = b1[:bytes.LastIndexByte(b1, '\n')+1]
-	b2, _ := os.ReadFile(f1b)
-	if err := os.WriteFile(both, append(b1, b2...), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	both := r.k1Alerts(t)
 	want := map[string]int{"k1": countLines(both), "k2": countLines(f2)}
 	if !waitFor(60*time.Second, func() bool {
 		got := linesBySensor(t, collected)
