@@ -226,8 +226,16 @@ func (p *Publisher) Run() error {
 	// moment's wait sends a burst in a few writes instead of a message
 	// at a time, and leaves the pipeline's cores to the pipeline.
 	coalesce := func() {
-		if !closing {
-			time.Sleep(coalesceWait)
+		if closing {
+			return
+		}
+		t := time.NewTimer(coalesceWait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-p.closing: // the run is over: what is queued goes now
+			closing = true
+		case <-p.abandon:
 		}
 	}
 	for {
@@ -641,11 +649,13 @@ type Residency struct {
 func (p *Publisher) ReportFlow(f report.FlowSummary) {
 	b := p.resBuf[:0]
 	b = append(b, `{"@timestamp":"`...)
+	t0 := len(b)
 	b = f.Last.UTC().AppendFormat(b, time.RFC3339Nano)
+	last := len(b) // b[t0:last] is f.Last, for event.end too
 	b = append(b, `","event":{"kind":"event","dataset":"`+DatasetResidency+`","start":"`...)
 	b = f.First.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","end":"`...)
-	b = f.Last.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, b[t0:last]...)
 	b = append(b, `"},"source":{"ip":"`...)
 	b = f.Device.AppendTo(b)
 	b = append(b, `"},"destination":{"ip":"`...)

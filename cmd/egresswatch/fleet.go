@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/egresswatch/egresswatch/fleet"
@@ -94,7 +95,13 @@ func (r *runSetup) startPublish(rf *runFlags, stderr io.Writer) error {
 			return err
 		}
 	}
-	if _, err := fleet.EnsureStream(ctx, js); err != nil {
+	var streamErr error
+	if e := r.early; e != nil && e.url == pf.url && e.wait().checked {
+		streamErr = e.streamErr // looked at while the placement data loaded
+	} else {
+		_, streamErr = fleet.EnsureStream(ctx, js)
+	}
+	if err := streamErr; err != nil {
 		if !nc.IsConnected() {
 			err = fmt.Errorf("nats %s: %w", fleet.Redacted(pf.url), fleet.ErrBrokerAway)
 		}
@@ -127,24 +134,91 @@ func (r *runSetup) startPublish(rf *runFlags, stderr io.Writer) error {
 }
 
 // natsConnect connects the run to the broker at url, once (the policy
-// and the publisher share the connection).
+// and the publisher share the connection): the connection dialEarly made,
+// or a new one.
 func (r *runSetup) natsConnect(rf *runFlags, url string) error {
 	if r.nc != nil {
 		return nil
 	}
-	c := rf.nats.conn
-	c.URL, c.Name = url, "egresswatch sensor "+r.cfg.Observer.Name
-	nc, err := c.Connect(r.logf)
-	if err != nil {
-		return err
+	var e *earlyConn
+	if r.early != nil && r.early.url == url {
+		e = r.early.wait()
+	} else {
+		e = dial(rf, url, r.cfg.Observer.Name, r.logf)
 	}
+	if e.err != nil {
+		return e.err
+	}
+	nc := e.nc
 	r.closers = append(r.closers, func() error { nc.Close(); return nil })
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	r.nc, r.js = nc, js
+	r.nc, r.js = e.nc, e.js
 	return nil
+}
+
+// earlyConn is a connection to the broker made while the run loads its
+// placement data (a connection and a look at the stream take a few
+// round trips; the placement data tens of milliseconds of one core).
+type earlyConn struct {
+	url       string
+	done      chan struct{}
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	err       error // connecting
+	streamErr error // the stream's look (EnsureStream), when publishing
+	checked   bool  // streamErr is the look's
+}
+
+// dialEarly starts connecting to the broker the run will use (the fleet
+// policy's, else --publish's) and, when publishing, looking at the stream;
+// nil when the run uses no broker.
+func dialEarly(rf *runFlags, sensor string, logf func(string, ...any)) *earlyConn {
+	url := rf.pub.url
+	if u, ok := strings.CutPrefix(rf.policy, "nats:"); ok && u != "" {
+		url = u
+	}
+	if url == "" {
+		return nil
+	}
+	e := &earlyConn{url: url, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		d := dial(rf, url, sensor, logf)
+		e.nc, e.js, e.err = d.nc, d.js, d.err
+		if e.err == nil && rf.pub.url == url {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_, e.streamErr = fleet.EnsureStream(ctx, e.js)
+			e.checked = true
+			cancel()
+		}
+	}()
+	return e
+}
+
+// dial connects to the broker at url now.
+func dial(rf *runFlags, url, sensor string, logf func(string, ...any)) *earlyConn {
+	c := rf.nats.conn
+	c.URL, c.Name = url, "egresswatch sensor "+sensor
+	e := &earlyConn{url: url}
+	if e.nc, e.err = c.Connect(logf); e.err != nil {
+		return e
+	}
+	if e.js, e.err = jetstream.New(e.nc); e.err != nil {
+		e.nc.Close()
+		e.nc = nil
+	}
+	return e
+}
+
+func (e *earlyConn) wait() *earlyConn {
+	<-e.done
+	return e
+}
+
+// close closes the connection if it was made.
+func (e *earlyConn) close() {
+	if e.wait().nc != nil {
+		e.nc.Close()
+	}
 }
 
 // fleetPolicy prepares --policy nats:[URL]: the run connects to the

@@ -97,6 +97,7 @@ type runSetup struct {
 	placementWarning string           // what placement data is missing, with the fix; "" when none is
 	pub              *fleet.Publisher // nil: not publishing (--publish)
 	pubWait          time.Duration
+	early            *earlyConn // the broker, reached while the placement data loads
 
 	nc        *nats.Conn // nil: no broker
 	js        jetstream.JetStream
@@ -115,6 +116,10 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout, stderr io.Writer
 			err = configErr(err)
 		}
 	}()
+	if r.cfg.Observer, err = newObserver(rf.sensor); err != nil {
+		return nil, err
+	}
+	r.early = dialEarly(rf, r.cfg.Observer.Name, r.logf)
 	if r.db, err = rf.geo.open(); err != nil {
 		return nil, err
 	}
@@ -127,9 +132,6 @@ func newRun(rf *runFlags, inputs []string, workers int, stdout, stderr io.Writer
 	}
 	r.notePlacement(rf.geo.options())
 	r.cfg.PlacementTime = r.placement
-	if r.cfg.Observer, err = newObserver(rf.sensor); err != nil {
-		return nil, err
-	}
 	db := r.db
 	r.cfg.NewPlacer = func() pipeline.Placer { return geo.NewCache(db, 1<<14) }
 	r.cfg.Workers = workers
@@ -217,6 +219,9 @@ func (r *runSetup) close() {
 	}
 	wg.Wait()
 	r.closers = nil
+	if r.early != nil && r.nc == nil {
+		r.early.close() // a run that failed before it used the connection
+	}
 	if r.repFile != nil {
 		r.repFile.Close()
 	}
