@@ -32,7 +32,7 @@ type PublisherOptions struct {
 	Spool     *Spool
 	MemoryMax int
 	// Compress, when set, sends each message compressed with S2 (its
-	// header Content-Encoding: s2): a fifth of the bytes for the broker
+	// header Content-Encoding: s2): an eighth of the bytes for the broker
 	// to store and the collector to fetch.
 	Compress bool
 	// AckTimeout is how long an acknowledgement may take before the

@@ -52,7 +52,7 @@ type publishFlags struct {
 func (p *publishFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.url, "publish", "", "publish alerts and flow summaries to the NATS JetStream at `URL` (nats://HOST:PORT)")
 	fs.StringVar(&p.events, "publish-events", "flows", "what else to publish: none, flows (residency of every flow) or all (every event too)")
-	fs.StringVar(&p.compress, "publish-compress", "s2", "compress messages to the broker: s2 (Content-Encoding: s2, a fifth of the bytes) or none (plain JSON lines, for consumers other than the collector that cannot decode S2)")
+	fs.StringVar(&p.compress, "publish-compress", "s2", "compress messages to the broker: s2 (Content-Encoding: s2, about an eighth of the bytes) or none (plain JSON lines, for consumers other than the collector that cannot decode S2)")
 	fs.DurationVar(&p.wait, "publish-wait", time.Minute, "at the end, wait this long for the broker to acknowledge everything")
 	fs.StringVar(&p.spool, "spool", "", "keep unacknowledged messages in `DIR` (sent when the broker is back, or by the next run on DIR)")
 	p.spoolSize = 1 << 30
