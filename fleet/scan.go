@@ -257,6 +257,16 @@ func parseAlertFields(line []byte, a *alertFields) bool {
 		*dst = v
 		return ok
 	}
+	// one reads an object (or null) of which only the string member
+	// name is wanted.
+	one := func(name string, dst *string) bool {
+		return s.null() || s.object(func(k []byte) bool {
+			if key(k, name) != "" {
+				return str(dst)
+			}
+			return s.skip()
+		})
+	}
 	e := &a.Egresswatch
 	ok := s.null() || s.object(func(k []byte) bool {
 		switch key(k, "@timestamp", "event", "rule", "source", "egresswatch") {
@@ -272,26 +282,11 @@ func parseAlertFields(line []byte, a *alertFields) bool {
 			a.Timestamp, err = time.Parse(time.RFC3339Nano, t)
 			return err == nil
 		case "event":
-			return s.null() || s.object(func(k []byte) bool {
-				if key(k, "action") != "" {
-					return str(&a.Event.Action)
-				}
-				return s.skip()
-			})
+			return one("action", &a.Event.Action)
 		case "rule":
-			return s.null() || s.object(func(k []byte) bool {
-				if key(k, "id") != "" {
-					return str(&a.Rule.ID)
-				}
-				return s.skip()
-			})
+			return one("id", &a.Rule.ID)
 		case "source":
-			return s.null() || s.object(func(k []byte) bool {
-				if key(k, "ip") != "" {
-					return str(&a.Source.IP)
-				}
-				return s.skip()
-			})
+			return one("ip", &a.Source.IP)
 		case "egresswatch":
 			return s.null() || s.object(func(k []byte) bool {
 				switch key(k, "group", "service", "country", "evidence") {

@@ -191,14 +191,7 @@ func hexOpt(b *builder, k string, v []byte) {
 // appendColonMAC writes bytes as a JSON string of lower-case hex pairs
 // joined by colons (Packetbeat's MAC form).
 func appendColonMAC(dst []byte, v []byte) []byte {
-	dst = append(dst, '"')
-	for i, c := range v {
-		if i > 0 {
-			dst = append(dst, ':')
-		}
-		dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
-	}
-	return append(dst, '"')
+	return appendHexPairs(dst, v, ':', hexDigits)
 }
 
 // messageHead writes the type (query or answer), id and op code of a DNS

@@ -467,13 +467,18 @@ func appendHex32(dst []byte, v uint32) []byte {
 // appendMAC writes a MAC the way ECS asks: upper-case hex pairs joined by
 // hyphens, as a JSON string.
 func appendMAC(dst []byte, m [6]byte) []byte {
-	const hexUpper = "0123456789ABCDEF"
+	return appendHexPairs(dst, m[:], '-', "0123456789ABCDEF")
+}
+
+// appendHexPairs writes v as a JSON string of hex pairs in digits (lower
+// or upper case) joined by sep.
+func appendHexPairs(dst, v []byte, sep byte, digits string) []byte {
 	dst = append(dst, '"')
-	for i, c := range m {
+	for i, c := range v {
 		if i > 0 {
-			dst = append(dst, '-')
+			dst = append(dst, sep)
 		}
-		dst = append(dst, hexUpper[c>>4], hexUpper[c&0xf])
+		dst = append(dst, digits[c>>4], digits[c&0xf])
 	}
 	return append(dst, '"')
 }

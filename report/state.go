@@ -146,21 +146,11 @@ type alertEntryState struct {
 	AlertEntry
 }
 
-// deviceRowState is a DeviceRow under its key (deviceKey); Addresses,
-// Groups, Services and Countries are the sets.
+// deviceRowState is a DeviceRow under its key (deviceKey), its
+// Addresses, Groups, Services and Countries holding the sets.
 type deviceRowState struct {
-	Key        string   `json:"key"`
-	Name       string   `json:"name"`
-	NameSource string   `json:"name_source"`
-	MAC        string   `json:"mac"`
-	Owner      string   `json:"owner"`
-	Department string   `json:"department"`
-	Flows      uint64   `json:"flows"`
-	Bytes      uint64   `json:"bytes"`
-	Addresses  []string `json:"addresses"`
-	Groups     []string `json:"groups"`
-	Services   []string `json:"services"`
-	Countries  []string `json:"countries"`
+	Key string `json:"key"`
+	DeviceRow
 }
 
 type lineKeyState struct {
@@ -249,9 +239,10 @@ func (b *Builder) save() *state {
 	b.detail.save(&s.Detail)
 	for _, k := range sortedBy(b.devices, cmp.Compare[string]) {
 		d := b.devices[k]
-		s.DeviceRows = append(s.DeviceRows, deviceRowState{Key: k, Name: d.Name, NameSource: d.NameSource, MAC: d.MAC,
-			Owner: d.Owner, Department: d.Department, Flows: d.Flows, Bytes: d.Bytes,
-			Addresses: keys(d.addrs), Groups: keys(d.groups), Services: keys(d.services), Countries: keys(d.countries)})
+		r := deviceRowState{Key: k, DeviceRow: *d}
+		r.addrs, r.groups, r.services, r.countries = nil, nil, nil, nil
+		r.Addresses, r.Groups, r.Services, r.Countries = keys(d.addrs), keys(d.groups), keys(d.services), keys(d.countries)
+		s.DeviceRows = append(s.DeviceRows, r)
 	}
 	for _, k := range sortedBy(b.alertList, compareLineKeys) {
 		l := b.alertList[k]
@@ -331,9 +322,10 @@ func (s *state) restore() (*Builder, error) {
 		b.devices = make(map[string]*DeviceRow, len(s.DeviceRows))
 	}
 	for _, d := range s.DeviceRows {
-		b.devices[d.Key] = &DeviceRow{Name: d.Name, NameSource: d.NameSource, MAC: d.MAC, Owner: d.Owner,
-			Department: d.Department, Flows: d.Flows, Bytes: d.Bytes, addrs: strSet(d.Addresses), groups: strSet(d.Groups),
-			services: strSet(d.Services), countries: strSet(d.Countries)}
+		r := d.DeviceRow
+		r.addrs, r.groups, r.services, r.countries = strSet(d.Addresses), strSet(d.Groups), strSet(d.Services), strSet(d.Countries)
+		r.Addresses, r.Groups, r.Services, r.Countries = nil, nil, nil, nil
+		b.devices[d.Key] = &r
 	}
 	for _, l := range s.AlertLines {
 		k := l.key()
