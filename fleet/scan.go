@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // scanner walks one JSON line, reading only the values the fleet report
@@ -88,14 +89,13 @@ func (s *scanner) str() (string, bool) {
 	if !ok {
 		return "", false
 	}
-	for _, c := range raw[1 : len(raw)-1] {
-		if c == '\\' || c < 0x20 {
-			var v string
-			err := json.Unmarshal(raw, &v) // rare: escapes
-			return v, err == nil
-		}
+	in := raw[1 : len(raw)-1]
+	if bytes.IndexByte(in, '\\') >= 0 || !utf8.Valid(in) {
+		var v string
+		err := json.Unmarshal(raw, &v) // rare: escapes, bytes that are not UTF-8 (read as U+FFFD)
+		return v, err == nil
 	}
-	return string(raw[1 : len(raw)-1]), true
+	return string(in), true
 }
 
 // skip skips one value of any kind.
