@@ -318,16 +318,25 @@ func WaitConnected(ctx context.Context, nc *nats.Conn, logf func(format string, 
 	if logf != nil {
 		logf("waiting for the broker at %s (not reachable yet)", Redacted(nc.Opts.Url))
 	}
+	if !untilConnected(nc, ctx.Done()) {
+		return fmt.Errorf("broker at %s: %w", Redacted(nc.Opts.Url), ctx.Err())
+	}
+	return nil
+}
+
+// untilConnected waits until nc is connected (true) or stop is closed
+// (false), looking every 100 ms.
+func untilConnected(nc *nats.Conn, stop <-chan struct{}) bool {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for !nc.IsConnected() {
 		select {
-		case <-ctx.Done():
-			return fmt.Errorf("broker at %s: %w", Redacted(nc.Opts.Url), ctx.Err())
+		case <-stop:
+			return false
 		case <-t.C:
 		}
 	}
-	return nil
+	return true
 }
 
 // ErrBrokerAway says the broker could not be reached (the connection

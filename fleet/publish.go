@@ -421,14 +421,8 @@ func (p *Publisher) awaitBroker() bool {
 	}
 	a, e := p.Pending()
 	p.opt.Logf("publish: broker not reachable: %d alert(s) and %d event(s) wait %s", a, e, where)
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for !p.nc.IsConnected() {
-		select {
-		case <-p.abandon:
-			return false
-		case <-t.C:
-		}
+	if !untilConnected(p.nc, p.abandon) {
+		return false
 	}
 	p.opt.Logf("publish: broker reachable again: sending")
 	return true
@@ -486,16 +480,24 @@ func (p *Publisher) ackedSlabs(k Kind, upTo uint64) {
 	p.full[k] = p.full[k][:copy(p.full[k], p.full[k][n:])]
 }
 
-// carve copies b into the free end of chunk (a new chunk when it does not
-// fit) and returns the copy and the chunk. Kept packs share chunks: a
-// chunk is freed by the garbage collector with its last pack.
+// carve copies b into room reserved in chunk and returns the copy and
+// the chunk.
 func carve(chunk, b []byte) (dst, _ []byte) {
-	if cap(chunk)-len(chunk) < len(b) {
-		chunk = make([]byte, 0, max(len(b), 256<<10))
+	dst, chunk = reserve(chunk, len(b))
+	copy(dst, b)
+	return dst, chunk
+}
+
+// reserve returns n bytes at the free end of chunk (of a new chunk when
+// they do not fit) and the chunk. Many small buffers share a chunk, which
+// the garbage collector frees with the last of them.
+func reserve(chunk []byte, n int) (dst, _ []byte) {
+	if cap(chunk)-len(chunk) < n {
+		chunk = make([]byte, 0, max(n, 256<<10))
 	}
-	n := len(chunk)
-	chunk = append(chunk, b...)
-	return chunk[n:len(chunk):len(chunk)], chunk
+	start := len(chunk)
+	chunk = chunk[:start+n]
+	return chunk[start : start+n : start+n], chunk
 }
 
 // coalesceWait is how long the sender lets a burst gather.

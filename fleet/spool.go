@@ -354,13 +354,8 @@ func (q *spoolQueue) readAhead(n int) error {
 		if l > maxRecord+3+255 || l < 3 {
 			return fmt.Errorf("spool %s: record %d: damaged (length %d)", q.dir, q.rnum, l)
 		}
-		if cap(q.chunk)-len(q.chunk) < l {
-			// Payloads are carved from chunks: pending holds them until
-			// they are acknowledged, then the garbage collector frees the chunk.
-			q.chunk = make([]byte, 0, max(l, 256<<10))
-		}
-		payload := q.chunk[len(q.chunk) : len(q.chunk)+l : len(q.chunk)+l]
-		q.chunk = q.chunk[:len(q.chunk)+l]
+		var payload []byte // pending holds it until it is acknowledged
+		payload, q.chunk = reserve(q.chunk, l)
 		if _, err := io.ReadFull(q.br, payload); err != nil {
 			return fmt.Errorf("spool %s: record %d: %w", q.dir, q.rnum, err)
 		}
