@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,27 +56,15 @@ func TestRangeCache(t *testing.T) {
 	if _, err := os.Stat(cache); err != nil {
 		t.Fatalf("no cache written: %v", err)
 	}
-	if second := answers(); !equalAnswers(first, second) {
+	if second := answers(); !slices.Equal(first, second) {
 		t.Errorf("from the cache: %v; parsed: %v", second, first)
 	}
 	if err := os.WriteFile(cache, []byte(rangeCacheMagic+"garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if third := answers(); !equalAnswers(first, third) {
+	if third := answers(); !slices.Equal(first, third) {
 		t.Errorf("after a damaged cache: %v; want %v", third, first)
 	}
-}
-
-func equalAnswers(a, b []geoAnswer) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // FuzzCacheDecoders feeds arbitrary bytes to the cache decoders: a damaged

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -369,23 +370,11 @@ func TestAddRange(t *testing.T) {
 					t.Fatalf("addRange(%v) = false", a)
 				}
 			}
-			if got := c.ranges[:c.nrange]; !equalSpans(got, tt.want) {
+			if got := c.ranges[:c.nrange]; !slices.Equal(got, tt.want) {
 				t.Errorf("ranges = %v; want %v", got, tt.want)
 			}
 		})
 	}
-}
-
-func equalSpans(a, b []span) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestDecodePacketNumber(t *testing.T) {
