@@ -37,17 +37,13 @@ const (
 func (in *Inspector) deviceMessage(p *Packet) bool {
 	sp, dp := p.Key.Src.Port(), p.Key.Dst.Port()
 	switch {
-	case isDHCPPort(sp) || isDHCPPort(dp):
-		m := in.nextDHCP()
-		if !parseDHCPv4(p.Payload, m) {
-			in.Stats.DHCPMalformed++
-			return true
+	case isDHCPPort(sp) || isDHCPPort(dp), isDHCPv6Port(sp) || isDHCPv6Port(dp):
+		parse := parseDHCPv6
+		if isDHCPPort(sp) || isDHCPPort(dp) {
+			parse = parseDHCPv4
 		}
-		in.Stats.DHCPMessages++
-		in.obs = append(in.obs, Observation{App: AppDHCP, Packet: p, DHCP: m})
-	case isDHCPv6Port(sp) || isDHCPv6Port(dp):
 		m := in.nextDHCP()
-		if !parseDHCPv6(p.Payload, m) {
+		if !parse(p.Payload, m) {
 			in.Stats.DHCPMalformed++
 			return true
 		}
