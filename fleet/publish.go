@@ -168,6 +168,7 @@ func (p *Publisher) Run() error {
 		fut   jetstream.PubAckFuture
 		msg   *nats.Msg // retain: the pack as sent, to send again
 		id    string
+		chunk *keptChunk // retain: the slab msg's data is in
 	}
 	// Without a spool, a compressed pack is kept instead of its records:
 	// they leave the queue (and their slab is reused) as soon as they are
@@ -187,7 +188,7 @@ func (p *Publisher) Run() error {
 		batch   = make([]Msg, 0, packLines)
 		joined  []byte // a pack's records, when they are not adjacent
 		zbuf    []byte // a pack compressed
-		kept    []byte // retain: the chunk the packs kept are copied into
+		kept    *keptChunk // retain: the slab the packs kept are copied into
 		closing bool
 		backoff = 100 * time.Millisecond
 	)
@@ -307,7 +308,7 @@ func (p *Publisher) Run() error {
 					zbuf = s2.Encode(zbuf[:cap(zbuf)], m.Data)
 					m.Data = zbuf
 					if retain {
-						m.Data, kept = carve(kept, zbuf)
+						m.Data, kept = p.keep(kept, zbuf)
 					}
 					m.Header = nats.Header{ContentEncoding: []string{EncodingS2}}
 				}
@@ -326,7 +327,7 @@ func (p *Publisher) Run() error {
 				fl := flight{kind: k, first: batch[0].Num, n: n, fut: f}
 				next[k] = batch[0].Num + uint64(n)
 				if retain {
-					fl.msg, fl.id = m, id
+					fl.msg, fl.id, fl.chunk = m, id, kept
 					p.flying[k].Add(int64(n))
 					_ = p.q[k].Ack(next[k]) // the memory queue: no error
 					p.ackedSlabs(k, next[k])
@@ -375,6 +376,7 @@ func (p *Publisher) Run() error {
 		upTo[inflight[0].kind] = inflight[0].first + uint64(inflight[0].n)
 		flown[inflight[0].kind] += int64(inflight[0].n)
 		records := inflight[0].n
+		p.unkeep(inflight[0].chunk)
 		n := 1
 	done:
 		for ; n < len(inflight); n++ {
@@ -384,6 +386,7 @@ func (p *Publisher) Run() error {
 				upTo[f.kind] = f.first + uint64(f.n)
 				flown[f.kind] += int64(f.n)
 				records += f.n
+				p.unkeep(f.chunk)
 			default:
 				break done
 			}
@@ -455,12 +458,25 @@ func (p *Publisher) newSlab(k Kind, old []byte, n int) []byte {
 		// line put is number seq-2, this one seq-1.
 		p.full[k] = append(p.full[k], fullSlab{old, p.seq[k] - 2})
 	}
+	return p.takeSlab(n)
+}
+
+// takeSlab returns an empty slab for at least n bytes, a free one when
+// it can. slabMu is held.
+func (p *Publisher) takeSlab(n int) []byte {
 	if n <= slabSize && len(p.free) > 0 {
 		b := p.free[len(p.free)-1]
 		p.free = p.free[:len(p.free)-1]
 		return b[:0]
 	}
 	return make([]byte, 0, max(slabSize, n))
+}
+
+// freeSlab keeps b for reuse, if there is room. slabMu is held.
+func (p *Publisher) freeSlab(b []byte) {
+	if len(p.free) < maxFreeSlabs && cap(b) == slabSize {
+		p.free = append(p.free, b)
+	}
 }
 
 // ackedSlabs frees the slabs of kind k whose lines are all numbered below upTo.
@@ -472,20 +488,58 @@ func (p *Publisher) ackedSlabs(k Kind, upTo uint64) {
 		if f.last >= upTo {
 			break
 		}
-		if len(p.free) < maxFreeSlabs && cap(f.buf) == slabSize {
-			p.free = append(p.free, f.buf)
-		}
+		p.freeSlab(f.buf)
 		n++
 	}
 	p.full[k] = p.full[k][:copy(p.full[k], p.full[k][n:])]
 }
 
-// carve copies b into room reserved in chunk and returns the copy and
-// the chunk.
-func carve(chunk, b []byte) (dst, _ []byte) {
-	dst, chunk = reserve(chunk, len(b))
-	copy(dst, b)
-	return dst, chunk
+// keptChunk is a slab that compressed packs kept to send again are
+// copied into; it is free again once it is full and the last of its
+// packs is acknowledged (the packs of a run are acknowledged in the order
+// they were made, so the slabs cycle).
+type keptChunk struct {
+	buf    []byte
+	refs   int  // its packs not acknowledged yet
+	sealed bool // full: no pack goes in any more
+}
+
+// keep copies pack into c, or into a new chunk when it does not fit
+// (sealing c), and returns the copy and the chunk it is in.
+func (p *Publisher) keep(c *keptChunk, pack []byte) ([]byte, *keptChunk) {
+	if c == nil || cap(c.buf)-len(c.buf) < len(pack) {
+		p.slabMu.Lock()
+		defer p.slabMu.Unlock()
+		if c != nil {
+			c.sealed = true
+			p.releaseKept(c)
+		}
+		c = &keptChunk{buf: p.takeSlab(len(pack))}
+	}
+	start := len(c.buf)
+	c.buf = append(c.buf, pack...)
+	c.refs++
+	return c.buf[start:len(c.buf):len(c.buf)], c
+}
+
+// unkeep says that a pack kept in c (nil: none was) is acknowledged.
+func (p *Publisher) unkeep(c *keptChunk) {
+	if c == nil {
+		return
+	}
+	p.slabMu.Lock()
+	defer p.slabMu.Unlock()
+	c.refs--
+	p.releaseKept(c)
+}
+
+// releaseKept frees c's slab once it is sealed and its packs are all
+// acknowledged. slabMu is held.
+func (p *Publisher) releaseKept(c *keptChunk) {
+	if c.sealed && c.refs == 0 && c.buf != nil {
+		p.freeSlab(c.buf)
+		c.buf = nil
+	}
 }
 
 // reserve returns n bytes at the free end of chunk (of a new chunk when

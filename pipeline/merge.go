@@ -36,6 +36,7 @@ type merger struct {
 	namedBy [flow.NumNameSources]uint64
 	in      rules.Input // the judge's input, reused
 	ein     rules.Input // the egress verdict's input: only what it reads
+	egress  rules.EgressMemo // the egress verdicts at flows' ends
 }
 
 // flowState is what the merger keeps with each flow while it lives.
@@ -148,7 +149,7 @@ func (m *merger) ended(meta *track.FlowMeta, fs *flowState) {
 		m.events.Flow(meta, fs.placement())
 	}
 	if m.report != nil {
-		m.report.Flow(meta, fs.placement(), m.judge.Policy().Egress(m.egressInput(meta, fs)))
+		m.report.Flow(meta, fs.placement(), m.egress.Egress(m.judge.Policy(), m.egressInput(meta, fs)))
 	}
 	if m.evidence != nil {
 		m.evidence.End(meta.ID)

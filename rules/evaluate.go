@@ -61,6 +61,14 @@ func (p *Policy) groupSet(src netip.Addr, dev *flow.Device, out *bitset) {
 func (p *Policy) Groups(src netip.Addr, dev *flow.Device, dst []string) []string {
 	var b bitset
 	p.groupSet(src, dev, &b)
+	return p.appendGroups(&b, dst)
+}
+
+// appendGroups appends the names of the groups in b to dst, in file order.
+func (p *Policy) appendGroups(b *bitset, dst []string) []string {
+	if b.empty() {
+		return dst
+	}
 	for i, g := range p.groups {
 		if b.has(i) {
 			dst = append(dst, g.Name)

@@ -347,3 +347,12 @@ func BenchmarkService(b *testing.B) {
 		p.Service("p16-sign-va.tiktokcdn.com", usAddr, 15133)
 	}
 }
+
+func BenchmarkEgress(b *testing.B) {
+	p := Default()
+	in := Input{Src: netip.MustParseAddr("192.168.1.10"), Dst: usAddr, Name: "p16-sign-va.tiktokcdn.com", Place: inUS}
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Egress(&in)
+	}
+}
