@@ -220,6 +220,10 @@ func (c *Collector) handle(m jetstream.Msg) {
 	switch enc := hdr.Get(ContentEncoding); enc {
 	case "":
 	case EncodingS2:
+		if n, err := s2.DecodedLen(data); err == nil && n > maxDecoded {
+			c.undecodable(sensor, id, fmt.Errorf("decodes to %d bytes, over the %d a pack may hold", n, maxDecoded))
+			return
+		}
 		var err error
 		if c.zbuf, err = s2.Decode(c.zbuf[:cap(c.zbuf)], data); err != nil {
 			c.undecodable(sensor, id, err)
@@ -250,6 +254,11 @@ func (c *Collector) handle(m jetstream.Msg) {
 
 // undecodable counts and logs a message that cannot be read: it is
 // acknowledged with its batch (it would not read better the next time).
+// maxDecoded bounds what one compressed message may decode to: a pack is
+// at most 1 MiB of records, and the length an S2 block claims is
+// allocated before it is checked.
+const maxDecoded = 8 << 20
+
 func (c *Collector) undecodable(sensor, id string, err error) {
 	c.badEnc++
 	c.opt.Logf("collect: message %s from %s skipped: %v", id, sensor, err)

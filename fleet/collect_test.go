@@ -3,9 +3,11 @@ package fleet
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -98,9 +100,13 @@ func TestCollectEncodings(t *testing.T) {
 	send("enc.r.a.2+2", EncodingS2, s2.Encode(nil, []byte(line(2)+"\n"+line(3))))
 	send("enc.r.a.4", "br", []byte("not ours"))
 	send("enc.r.a.5", EncodingS2, []byte("\xff\xfenot s2"))
-	send("enc.r.a.6", "", []byte(line(6)))
+	// A header that claims 4 GiB decoded: refused before any is allocated.
+	send("enc.r.a.6", EncodingS2, binary.AppendUvarint(nil, 0xffffffff))
+	send("enc.r.a.7", "", []byte(line(7)))
 
 	alerts := filepath.Join(t.TempDir(), "alerts.jsonl")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	col, err := NewCollector(ctx, nc, CollectorOptions{Alerts: alerts, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +122,9 @@ func TestCollectEncodings(t *testing.T) {
 		t.Fatal(err)
 	}
 	col.Close()
+	if runtime.ReadMemStats(&after); after.TotalAlloc-before.TotalAlloc > 1<<30 {
+		t.Errorf("the collector allocated %d MiB", (after.TotalAlloc-before.TotalAlloc)>>20)
+	}
 	b, _ := os.ReadFile(alerts)
 	var ns []string
 	for l := range bytes.Lines(b) {
@@ -125,11 +134,11 @@ func TestCollectEncodings(t *testing.T) {
 		}
 		ns = append(ns, string(bytes.TrimRight(l[i+4:], "}\n")))
 	}
-	if got := strings.Join(ns, ","); got != "1,2,3,6" {
-		t.Errorf("written n = %s, want 1,2,3,6\n%s", got, b)
+	if got := strings.Join(ns, ","); got != "1,2,3,7" {
+		t.Errorf("written n = %s, want 1,2,3,7\n%s", got, b)
 	}
-	if st := col.Status(); st.Undecodable != 2 {
-		t.Errorf("undecodable %d, want 2", st.Undecodable)
+	if st := col.Status(); st.Undecodable != 3 {
+		t.Errorf("undecodable %d, want 3", st.Undecodable)
 	}
 }
 

@@ -7,10 +7,11 @@
 // policy lives in a key-value bucket (PushPolicy, WatchPolicy).
 //
 // Subjects: egresswatch.<sensor>.alert, .event, .health. An alert or event
-// message packs up to 512 records (JSON lines, 256 KiB) of one kind,
-// compressed with S2 unless the sensor is told not to (header
-// Content-Encoding: s2); it carries a Nats-Msg-Id made of sensor, run, the first record's sequence
-// and the count (site-7.lq3x9a-1f2e.a.42+256; one record: no count), and
+// message packs up to 4096 records (JSON lines, up to 1 MiB, and within
+// the broker's max_payload) of one kind, compressed with S2 unless the
+// sensor is told not to (header Content-Encoding: s2); it carries a
+// Nats-Msg-Id made of sensor, run, the first record's sequence and the
+// count (site-7.lq3x9a-1f2e.a.42+256; one record: no count), and
 // each record's own id is its sequence in that stream. A pack sent twice
 // (a resend after a lost acknowledgement) is stored once by the server;
 // records sent twice in different packs (a spool replayed after a crash)

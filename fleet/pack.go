@@ -4,25 +4,52 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats.go"
 )
 
-// A message to the broker packs up to packLines records of one kind (and
-// at most packBytes of them, unless one record is larger), one JSON line
-// each, separated by newlines: the broker stores, acknowledges and
-// de-duplicates a pack, not each record.
-const (
-	packLines = 512
-	packBytes = 256 << 10
-)
+// A message to the broker packs up to packLines records of one kind, one
+// JSON line each, separated by newlines: the broker stores, acknowledges
+// and de-duplicates a pack, not each record. Fewer, larger messages cost
+// the broker far less (its work is mostly per message: a wake-up, a read,
+// a write to its store, an acknowledgement).
+const packLines = 4096
+
+// packBytes bounds the records a pack holds (unless one record is larger)
+// so that the message fits the broker's max_payload (maxPayload, as its
+// INFO says; 0 before it has said) with room for the headers, however
+// little S2 shrinks the records when compress is set; and at 1 MiB.
+func packBytes(maxPayload int64, compress bool) int {
+	const headroom = 4 << 10 // Nats-Msg-Id, Content-Encoding
+	if maxPayload <= 0 {
+		maxPayload = 1 << 20 // the server's default
+	}
+	room := int(min(maxPayload, 2<<20)) - headroom
+	n := min(room, 1<<20)
+	if compress {
+		// The largest n whose worst-case encoding fits.
+		lo, hi := 0, n
+		for lo < hi {
+			mid := (lo + hi + 1) / 2
+			if s2.MaxEncodedLen(mid) <= room && s2.MaxEncodedLen(mid) > 0 {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
+		}
+		n = lo
+	}
+	return max(n, 1)
+}
 
 // pack returns the message holding the leading records of batch that go
-// together (one id stream, consecutive sequences, within the bounds; at
-// least the first record) and how many it holds. Its Data may be buf's
-// memory (buf is returned, grown, for the next pack) or the records' own.
-func pack(subj string, batch []Msg, buf []byte) (m *nats.Msg, n int, _ []byte) {
+// together (one id stream, consecutive sequences, packLines and limit
+// bytes at most; at least the first record) and how many it holds. Its
+// Data may be buf's memory (buf is returned, grown, for the next pack) or
+// the records' own.
+func pack(subj string, batch []Msg, limit int, buf []byte) (m *nats.Msg, n int, _ []byte) {
 	n, size := 1, len(batch[0].Data)
-	for n < min(len(batch), packLines) && size+1+len(batch[n].Data) <= packBytes &&
+	for n < min(len(batch), packLines) && size+1+len(batch[n].Data) <= limit &&
 		batch[n].Stream == batch[0].Stream && batch[n].Seq == batch[0].Seq+uint64(n) {
 		size += 1 + len(batch[n].Data)
 		n++

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/klauspost/compress/s2"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/egresswatch/egresswatch/internal/natstest"
@@ -146,5 +148,78 @@ func TestPutOversize(t *testing.T) {
 	}
 	if a, _ := p.Pending(); a != 1 || p.Dropped() != 1 || len(logged) != 1 {
 		t.Errorf("pending %d, dropped %d, logged %q: want 1, 1 and one line", a, p.Dropped(), logged)
+	}
+}
+
+// TestPackBytes: a pack's records, compressed however badly, fit the
+// broker's max_payload with room for the headers; the bound is the
+// largest that does (or 1 MiB).
+func TestPackBytes(t *testing.T) {
+	for _, payload := range []int64{0, 8 << 10, 64 << 10, 256 << 10, 1 << 20, 8 << 20} {
+		for _, compress := range []bool{false, true} {
+			n := packBytes(payload, compress)
+			room := int(payload) - 4<<10
+			if payload == 0 {
+				room = 1<<20 - 4<<10
+			}
+			size := func(n int) int {
+				if compress {
+					return s2.MaxEncodedLen(n)
+				}
+				return n
+			}
+			if n < 1 || n > 1<<20 || size(n) > room || (n < 1<<20 && size(n+1) <= room) {
+				t.Errorf("packBytes(%d, %v) = %d (%d bytes sent at most, %d room)", payload, compress, n, size(n), room)
+			}
+		}
+	}
+}
+
+// TestPublishSmallMaxPayload: with a broker whose max_payload is 64 KiB,
+// records that S2 cannot shrink still go in packs that it accepts.
+func TestPublishSmallMaxPayload(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		t.Run(fmt.Sprint("compress=", compress), func(t *testing.T) {
+			s := natstest.StartOptions(t, &server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
+				StoreDir: t.TempDir(), MaxPayload: 64 << 10})
+			nc := connect(t, s.ClientURL())
+			js, _ := jetstream.New(nc)
+			ctx := context.Background()
+			if _, err := EnsureStream(ctx, js); err != nil {
+				t.Fatal(err)
+			}
+			p, err := NewPublisher(nc, PublisherOptions{Observer: &output.Observer{Name: "s1"}, Run: "r1", Compress: compress})
+			if err != nil {
+				t.Fatal(err)
+			}
+			go p.Run()
+			rnd := rand.New(rand.NewPCG(1, 2))
+			var want []string
+			for i := range 300 {
+				noise := make([]byte, 3000) // random: S2 keeps its size
+				for j := range noise {
+					noise[j] = byte(rnd.Uint32())
+				}
+				line := fmt.Sprintf(`{"n":%d,"noise":"%x"}`, i, noise)
+				want = append(want, line)
+				if err := p.Put(KindAlert, []byte(line)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := p.Close(10 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			st, _ := js.Stream(ctx, Stream)
+			lines := streamLines(t, st)
+			info, _ := st.Info(ctx)
+			if len(lines) != len(want) || info.State.Msgs < 2 || info.State.Msgs >= uint64(len(want)) {
+				t.Fatalf("%d lines in %d messages, want %d in packs", len(lines), info.State.Msgs, len(want))
+			}
+			for i, l := range lines {
+				if l.data != want[i] {
+					t.Fatalf("line %d differs", i)
+				}
+			}
+		})
 	}
 }

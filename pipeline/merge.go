@@ -34,8 +34,8 @@ type merger struct {
 	// never goes down (a Prometheus counter): a flow renamed later (DNS,
 	// then SNI) is not counted again nor moved.
 	namedBy [flow.NumNameSources]uint64
-	in      rules.Input // the judge's input, reused
-	ein     rules.Input // the egress verdict's input: only what it reads
+	in      rules.Input      // the judge's input, reused
+	ein     rules.Input      // the egress verdict's input: only what it reads
 	egress  rules.EgressMemo // the egress verdicts at flows' ends
 }
 
