@@ -60,6 +60,9 @@ func pack(subj string, batch []Msg, limit int, buf []byte) (m *nats.Msg, n int, 
 	if data, ok := adjacent(batch[:n]); ok {
 		return &nats.Msg{Subject: subj, Data: data}, n, buf
 	}
+	if cap(buf) < size {
+		buf = make([]byte, 0, max(size, limit)) // once: grown by append, it would fault page by page again and again
+	}
 	data := buf[:0]
 	for i := range n {
 		if i > 0 {

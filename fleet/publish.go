@@ -59,6 +59,10 @@ type Publisher struct {
 	hbSeq  atomic.Uint64
 
 	wake    chan struct{} // something was put
+	// gathered counts the bytes put since the sender last took what was
+	// queued; at a pack's worth, got ends its wait for more.
+	gathered atomic.Int64
+	got      chan struct{}
 	closing chan struct{} // no more puts: send what is queued and return
 	abandon chan struct{} // stop now, leave the rest queued
 	done    chan struct{}
@@ -106,7 +110,7 @@ func NewPublisher(nc *nats.Conn, opt PublisherOptions) (*Publisher, error) {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	p := &Publisher{opt: opt, nc: nc, js: js, sensor: opt.Observer.Name,
-		wake: make(chan struct{}, 1), closing: make(chan struct{}), abandon: make(chan struct{}), done: make(chan struct{})}
+		wake: make(chan struct{}, 1), got: make(chan struct{}, 1), closing: make(chan struct{}), abandon: make(chan struct{}), done: make(chan struct{})}
 	for k := range numKinds {
 		p.subj[k] = Subject(p.sensor, k)
 	}
@@ -148,6 +152,12 @@ func (p *Publisher) Put(k Kind, line []byte) error {
 	select {
 	case p.wake <- struct{}{}:
 	default:
+	}
+	if p.gathered.Add(int64(len(line)+1)) >= fullPack && p.gathered.Load()-int64(len(line)+1) < fullPack {
+		select {
+		case p.got <- struct{}{}:
+		default:
+		}
 	}
 	return nil
 }
@@ -225,7 +235,10 @@ func (p *Publisher) Run() error {
 	}
 	// Lines come in bursts (an output buffer, a batch of frames): a
 	// moment's wait sends a burst in a few writes instead of a message
-	// at a time, and leaves the pipeline's cores to the pipeline.
+	// at a time, and leaves the pipeline's cores to the pipeline. The
+	// wait ends early once a full pack has gathered: the lines wait in
+	// memory, and memory that a long wait makes the queue take for the
+	// first time costs a page fault a page.
 	coalesce := func() {
 		if closing {
 			return
@@ -234,9 +247,15 @@ func (p *Publisher) Run() error {
 		defer t.Stop()
 		select {
 		case <-t.C:
+		case <-p.got:
 		case <-p.closing: // the run is over: what is queued goes now
 			closing = true
 		case <-p.abandon:
+		}
+		p.gathered.Store(0)
+		select {
+		case <-p.got: // a signal that came as the wait ended
+		default:
 		}
 	}
 	for {
@@ -297,7 +316,8 @@ func (p *Publisher) Run() error {
 				}
 				var m *nats.Msg
 				var n int
-				m, n, joined = pack(p.subj[k], batch[:limit], packBytes(p.nc.MaxPayload(), p.opt.Compress), joined)
+				most := packBytes(p.nc.MaxPayload(), p.opt.Compress)
+				m, n, joined = pack(p.subj[k], batch[:limit], most, joined)
 				if p.opt.Compress {
 					// The client copies the message into its buffer before
 					// PublishMsgAsync returns, and does not send it again by
@@ -305,6 +325,9 @@ func (p *Publisher) Run() error {
 					// the pack is made again from the queue, or sent again
 					// from its own copy), so zbuf and joined serve the next
 					// pack.
+					if s2.MaxEncodedLen(len(m.Data)) > cap(zbuf) {
+						zbuf = make([]byte, s2.MaxEncodedLen(max(len(m.Data), most)))
+					}
 					zbuf = s2.Encode(zbuf[:cap(zbuf)], m.Data)
 					m.Data = zbuf
 					if retain {
@@ -437,7 +460,7 @@ func (p *Publisher) awaitBroker() bool {
 // 15 MB copied into new slabs took 53 ms, into reused ones 0.6 ms).
 const (
 	slabSize     = 1 << 20
-	maxFreeSlabs = 8
+	maxFreeSlabs = 4
 )
 
 // fullSlab is a slab of the memory queue that holds lines up to the one
@@ -554,6 +577,10 @@ func reserve(chunk []byte, n int) (dst, _ []byte) {
 	return chunk[start : start+n : start+n], chunk
 }
 
+// fullPack is how many bytes put end the sender's wait for more: a pack
+// of them at most, with the broker's default max_payload.
+var fullPack = int64(packBytes(0, true))
+
 // coalesceWait is how long the sender lets lines gather before it packs
 // and sends them. The broker's work is mostly per message, and a sensor
 // often shares its machine with it, or shares the broker with dozens of
@@ -569,7 +596,8 @@ func (p *Publisher) Pending() (alerts, events int) {
 	return p.q[KindAlert].Len() + int(p.flying[KindAlert].Load()), p.q[KindEvent].Len() + int(p.flying[KindEvent].Load())
 }
 
-// Acked returns how many messages the broker has acknowledged.
+// Acked returns how many records (alert and event lines) the broker has
+// acknowledged.
 func (p *Publisher) Acked() uint64 { return p.acked.Load() }
 
 // ErrUndelivered is returned by Close when messages were still

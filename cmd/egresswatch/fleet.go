@@ -293,7 +293,7 @@ func (r *runSetup) finishPublish(stderr io.Writer) error {
 		return nil
 	}
 	err := r.pub.Close(r.pubWait)
-	fmt.Fprintf(stderr, "egresswatch: published %d message(s) to the fleet as %s\n", r.pub.Acked(), r.pub.Sensor())
+	fmt.Fprintf(stderr, "egresswatch: published %d record(s) (alerts and events) to the fleet as %s\n", r.pub.Acked(), r.pub.Sensor())
 	var u *fleet.ErrUndelivered
 	if errors.As(err, &u) {
 		fmt.Fprintf(stderr, "egresswatch: %v\n", err)

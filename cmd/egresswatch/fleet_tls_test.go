@@ -91,7 +91,7 @@ func TestFleetTLSNKEY(t *testing.T) {
 		{"unknown-seed", sensor("unknown-seed", append([]string{"--nats-creds", stranger}, tlsFlags...)...),
 			2, []string{"refused the credentials in " + stranger, "Authorization Violation"}},
 		{"posing-as-site-2", sensor("posing-as-site-2", append(as("site-1"), "--sensor", "site-2", "--publish-wait", "2s")...),
-			1, []string{"published 0 message(s) to the fleet as site-2", "did not acknowledge"}},
+			1, []string{"published 0 record(s) (alerts and events) to the fleet as site-2", "did not acknowledge"}},
 		{"collect-unknown-seed", append(append([]string{"collect", "--nats", url, "--nats-creds", stranger}, tlsFlags...), "--alerts", filepath.Join(dir, "stranger.jsonl")),
 			2, []string{"refused the credentials in " + stranger}},
 		{"policy-push-no-client-cert", []string{"policy", "push", "--nats", url, "--nats-creds", seeds["admin"], "--nats-ca", ca.File, pol},
