@@ -58,15 +58,15 @@ type Publisher struct {
 	seq    [2]uint64
 	hbSeq  atomic.Uint64
 
-	wake    chan struct{} // something was put
+	wake chan struct{} // something was put
 	// gathered counts the bytes put since the sender last took what was
 	// queued; at a pack's worth, got ends its wait for more.
 	gathered atomic.Int64
 	got      chan struct{}
-	closing chan struct{} // no more puts: send what is queued and return
-	abandon chan struct{} // stop now, leave the rest queued
-	done    chan struct{}
-	once    sync.Once
+	closing  chan struct{} // no more puts: send what is queued and return
+	abandon  chan struct{} // stop now, leave the rest queued
+	done     chan struct{}
+	once     sync.Once
 
 	resBuf []byte // ReportFlow's line, reused
 	// slab, per kind, holds the lines Put copies, each followed by a
