@@ -153,7 +153,7 @@ func (p *Publisher) Put(k Kind, line []byte) error {
 	case p.wake <- struct{}{}:
 	default:
 	}
-	if p.gathered.Add(int64(len(line)+1)) >= fullPack && p.gathered.Load()-int64(len(line)+1) < fullPack {
+	if n := int64(len(line) + 1); crossed(p.gathered.Add(n), n, fullPack) {
 		select {
 		case p.got <- struct{}{}:
 		default:
@@ -576,6 +576,9 @@ func reserve(chunk []byte, n int) (dst, _ []byte) {
 	chunk = chunk[:start+n]
 	return chunk[start : start+n : start+n], chunk
 }
+
+// crossed reports whether adding n made total reach at.
+func crossed(total, n, at int64) bool { return total >= at && total-n < at }
 
 // fullPack is how many bytes put end the sender's wait for more: a pack
 // of them at most, with the broker's default max_payload.

@@ -223,3 +223,23 @@ func TestPublishSmallMaxPayload(t *testing.T) {
 		})
 	}
 }
+
+// TestPutFullPack: the sender is told once a full pack has gathered, so
+// it need not wait out coalesceWait while the queue grows.
+func TestPutFullPack(t *testing.T) {
+	p := &Publisher{opt: PublisherOptions{Observer: &output.Observer{Name: "s1"}}, sensor: "s1"}
+	p.q[KindAlert], p.q[KindEvent] = newMemQueue(1<<20), newMemQueue(1<<20)
+	p.wake, p.got = make(chan struct{}, 1), make(chan struct{}, 1)
+	line := bytes.Repeat([]byte("x"), 1023)
+	for range fullPack/1024 - 1 {
+		p.Put(KindAlert, line)
+	}
+	if len(p.got) != 0 {
+		t.Fatalf("told before a full pack (%d bytes of %d)", p.gathered.Load(), fullPack)
+	}
+	p.Put(KindEvent, line)
+	p.Put(KindEvent, line)
+	if len(p.got) != 1 {
+		t.Fatalf("not told at %d bytes of %d", p.gathered.Load(), fullPack)
+	}
+}
