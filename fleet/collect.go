@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +60,7 @@ type Collector struct {
 	cons jetstream.Consumer
 
 	alerts, events *appendFile
+	raisedLog      *os.File // the ids of the collector's own alerts (RaisedPath)
 	seen           map[string]*seqSet // by sensor.run.kind
 
 	mu      sync.Mutex // guards what metrics read
@@ -121,6 +124,11 @@ func NewCollector(ctx context.Context, nc *nats.Conn, opt CollectorOptions) (*Co
 	}
 	if c.events, err = c.open(opt.Events); err != nil {
 		return nil, err
+	}
+	if opt.Alerts != "" {
+		if c.raisedLog, err = c.openRaised(RaisedPath(opt.Alerts)); err != nil {
+			return nil, err
+		}
 	}
 	if c.js, err = jetstream.New(nc); err != nil {
 		return nil, err
@@ -575,7 +583,56 @@ func (c *Collector) raise(id string, t time.Time, rule, sensor string, severity 
 	a.Observer = output.AppendObserver(nil, c.opt.Observer)[len(`"observer":`):]
 	line, _ := json.Marshal(&a)
 	c.alerts.writeLine(line, id)
+	if c.raisedLog != nil {
+		if _, err := fmt.Fprintln(c.raisedLog, id); err != nil {
+			c.opt.Logf("collect: %v", err)
+		}
+	}
 	c.opt.Logf("collect: %s", msg)
+}
+
+// RaisedPath is the file beside the alerts file that lists the ids of
+// the collector's own alerts, a line each. A restarted collector judges
+// the sensors again from the heartbeats the stream holds (for days), and
+// the alerts file that holds what it raised then may have been rotated
+// away since: this list is how it knows it raised them.
+func RaisedPath(alerts string) string { return alerts + ".raised-ids" }
+
+// raisedKeep is how many ids the list keeps when it is opened (the most
+// recent): far more than a week of verdicts (the stream's age) on a fleet.
+const raisedKeep = 100000
+
+// openRaised marks the ids listed in path seen and opens it for appending,
+// rewriting it first with the most recent raisedKeep when it holds more.
+func (c *Collector) openRaised(path string) (*os.File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("collect: %w", err)
+	}
+	var ids []string
+	for l := range bytes.Lines(b) {
+		if l = bytes.TrimSpace(l); len(l) > 0 {
+			ids = append(ids, string(l))
+		}
+	}
+	if len(ids) > raisedKeep {
+		ids = ids[len(ids)-raisedKeep:]
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, []byte(strings.Join(ids, "\n")+"\n"), 0o644); err != nil {
+			return nil, fmt.Errorf("collect: %w", err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return nil, fmt.Errorf("collect: %w", err)
+		}
+	}
+	for _, id := range ids {
+		c.first(id)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("collect: %w", err)
+	}
+	return f, nil
 }
 
 func (c *Collector) flush() error {
@@ -595,6 +652,11 @@ func (c *Collector) Close() error {
 			if cerr := f.f.Close(); err == nil {
 				err = cerr
 			}
+		}
+	}
+	if c.raisedLog != nil {
+		if cerr := c.raisedLog.Close(); err == nil {
+			err = cerr
 		}
 	}
 	return err

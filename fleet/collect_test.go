@@ -218,12 +218,16 @@ func TestCollectorRestartKeepsSensors(t *testing.T) {
 		t.Errorf("the restarted collector consumed %d heartbeats, want 0 (the test would not test seeding)", st.Messages[KindHealth])
 	}
 
-	// A third collector reaches the same verdict and writes nothing again.
+	// A third collector reaches the same verdict and writes nothing again,
+	// though the alerts file that holds the first was rotated away.
+	if err := os.Rename(alerts, alerts+".1"); err != nil {
+		t.Fatal(err)
+	}
 	col, stop = start()
 	time.Sleep(1500 * time.Millisecond)
 	st = stop()
-	if n := count("sensor-silent"); n != 1 {
-		t.Errorf("%d sensor-silent alerts after another restart, want 1", n)
+	if n := count("sensor-silent"); n != 0 {
+		t.Errorf("%d sensor-silent alerts after a rotation and another restart, want none", n)
 	}
 	if len(st.Sensors) != 1 || !st.Sensors[0].Silent {
 		t.Errorf("third collector's sensors: %+v, want hb silent", st.Sensors)
@@ -240,5 +244,32 @@ func TestCollectorRestartKeepsSensors(t *testing.T) {
 	b, _ := os.ReadFile(alerts)
 	if count("sensor-drops") != 1 || !bytes.Contains(b, []byte(`"kernel_drops":600`)) || !bytes.Contains(b, []byte(`"packets":700`)) {
 		t.Errorf("want one sensor-drops alert for 600 drops in 700 packets:\n%s", b)
+	}
+}
+
+// TestOpenRaised: the list of the collector's own alerts marks their ids
+// seen; opened with more than raisedKeep it keeps the most recent.
+func TestOpenRaised(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alerts.jsonl.raised-ids")
+	var b strings.Builder
+	for i := range raisedKeep + 10 {
+		fmt.Fprintf(&b, "fleet.sensor-drops.s1.r1.h.%d\n", i+1)
+	}
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	c := &Collector{seen: map[string]*seqSet{}}
+	f, err := c.openRaised(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	kept, _ := os.ReadFile(path)
+	if n := bytes.Count(kept, []byte{'\n'}); n != raisedKeep || !bytes.HasPrefix(kept, []byte("fleet.sensor-drops.s1.r1.h.11\n")) {
+		t.Errorf("kept %d ids, from %q", n, kept[:min(40, len(kept))])
+	}
+	if c.first("fleet.sensor-drops.s1.r1.h.11") || c.first(fmt.Sprint("fleet.sensor-drops.s1.r1.h.", raisedKeep+10)) {
+		t.Error("a listed id is not marked seen")
+	}
+	if !c.first(fmt.Sprint("fleet.sensor-drops.s1.r1.h.", raisedKeep+11)) {
+		t.Error("an id not listed is marked seen")
 	}
 }
