@@ -60,7 +60,7 @@ type Collector struct {
 	cons jetstream.Consumer
 
 	alerts, events *appendFile
-	raisedLog      *os.File // the ids of the collector's own alerts (RaisedPath)
+	raisedLog      *os.File           // the ids of the collector's own alerts (RaisedPath)
 	seen           map[string]*seqSet // by sensor.run.kind
 
 	mu      sync.Mutex // guards what metrics read
