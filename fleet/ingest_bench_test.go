@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/egresswatch/egresswatch/internal/natstest"
 	"github.com/egresswatch/egresswatch/output"
 	"github.com/egresswatch/egresswatch/report"
 )
@@ -22,25 +19,12 @@ const alertLine = `{"@timestamp":"2025-03-11T09:00:00.123456Z","event":{"kind":"
 // (put there first by a publisher, in S2-compressed messages as sensors
 // send them by default, or plain), writes them to a file and feeds the
 // fleet report. Reports alerts/s and the heap in use after each round.
-func BenchmarkCollectorIngest(b *testing.B) {
-	for _, compress := range []bool{true, false} {
-		name := "s2"
-		if !compress {
-			name = "plain"
-		}
-		b.Run(name, func(b *testing.B) { benchIngest(b, compress) })
-	}
-}
+func BenchmarkCollectorIngest(b *testing.B) { byEncoding(b, benchIngest) }
 
 func benchIngest(b *testing.B, compress bool) {
 	const n = 200000
-	srv := natstest.Start(b, "", 0)
-	nc := connect(b, srv.ClientURL())
-	js, _ := jetstream.New(nc)
+	nc, js := broker(b)
 	ctx := context.Background()
-	if _, err := EnsureStream(ctx, js); err != nil {
-		b.Fatal(err)
-	}
 	dir := b.TempDir()
 	var rate []float64
 	for round := 0; b.Loop(); round++ {

@@ -2,14 +2,10 @@ package fleet
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/egresswatch/egresswatch/internal/natstest"
 	"github.com/egresswatch/egresswatch/output"
 )
 
@@ -19,25 +15,23 @@ import (
 // broker has acknowledged them all. Reports ns and allocations per line:
 // the cost the fleet adds to a sensor's cores, the broker's own included
 // (it runs in the process).
-func BenchmarkPublish(b *testing.B) {
+func BenchmarkPublish(b *testing.B) { byEncoding(b, benchPublish) }
+
+// byEncoding runs bench as sub-benchmarks with S2-compressed messages
+// (the default) and plain ones.
+func byEncoding(b *testing.B, bench func(b *testing.B, compress bool)) {
 	for _, compress := range []bool{true, false} {
 		name := "s2"
 		if !compress {
 			name = "plain"
 		}
-		b.Run(name, func(b *testing.B) { benchPublish(b, compress) })
+		b.Run(name, func(b *testing.B) { bench(b, compress) })
 	}
 }
 
 func benchPublish(b *testing.B, compress bool) {
 	const n = 20000
-	srv := natstest.Start(b, "", 0)
-	nc := connect(b, srv.ClientURL())
-	js, _ := jetstream.New(nc)
-	ctx := context.Background()
-	if _, err := EnsureStream(ctx, js); err != nil {
-		b.Fatal(err)
-	}
+	nc, _ := broker(b)
 	var buf bytes.Buffer
 	for buf.Len() < 64<<10 {
 		buf.WriteString(alertLine + "\n")
