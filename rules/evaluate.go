@@ -279,14 +279,16 @@ type Egress struct {
 
 // Egress describes the flow in. It reads in.Src, in.Device, in.Dst,
 // in.Name and in.Place.ASN, nothing else.
-func (p *Policy) Egress(in *Input) Egress {
+func (p *Policy) Egress(in *Input) Egress { return p.egress(in, nil) }
+
+// egress is Egress, with the group lists from m (nil: a new list each).
+func (p *Policy) egress(in *Input, m *EgressMemo) Egress {
 	if p.IsInternal(in.Dst) {
 		return Egress{Internal: true}
 	}
-	return Egress{
-		Groups:  p.Groups(in.Src, &in.Device, nil),
-		Service: p.Service(in.Name, in.Dst, in.Place.ASN),
-	}
+	var b bitset
+	p.groupSet(in.Src, &in.Device, &b)
+	return Egress{Groups: m.groupList(p, &b), Service: p.Service(in.Name, in.Dst, in.Place.ASN)}
 }
 
 // MayAlert reports whether a rule could fire on a flow from the device at

@@ -20,22 +20,24 @@ const memoMax = 1 << 10
 
 // Egress is p.Egress(in). A memo asked about another policy than last
 // time forgets what it knew.
-func (m *EgressMemo) Egress(p *Policy, in *Input) Egress {
+func (m *EgressMemo) Egress(p *Policy, in *Input) Egress { return p.egress(in, m) }
+
+// groupList returns the names of the groups in b, in file order: from the
+// memo's table (a nil memo makes a new list).
+func (m *EgressMemo) groupList(p *Policy, b *bitset) []string {
+	if m == nil {
+		return p.appendGroups(b, nil)
+	}
 	if p != m.pol || m.groups == nil {
 		m.pol, m.groups = p, make(map[bitset][]string)
 	}
-	if p.IsInternal(in.Dst) {
-		return Egress{Internal: true}
-	}
-	var b bitset
-	p.groupSet(in.Src, &in.Device, &b)
-	g, ok := m.groups[b]
+	g, ok := m.groups[*b]
 	if !ok {
-		g = slices.Clip(p.appendGroups(&b, nil))
+		g = slices.Clip(p.appendGroups(b, nil))
 		if len(m.groups) >= memoMax {
 			clear(m.groups)
 		}
-		m.groups[b] = g
+		m.groups[*b] = g
 	}
-	return Egress{Groups: g, Service: p.Service(in.Name, in.Dst, in.Place.ASN)}
+	return g
 }
